@@ -1,0 +1,232 @@
+"""The ALBERT backbone: factorized embedding, shared encoder, pooler."""
+
+import keras
+
+from keras_albert.layers.activations import canonical_activation_name
+from keras_albert.layers.factorized_embedding import FactorizedEmbedding
+from keras_albert.models.functional_model import FunctionalModel
+from keras_albert.layers.shared_transformer_encoder import (
+    SharedTransformerEncoder,
+)
+from keras_albert.utils.input_validation import check_input_dict
+from keras_albert.utils.input_validation import check_static_shapes
+
+
+@keras.saving.register_keras_serializable(package="keras_albert")
+class AlbertBackbone(FunctionalModel):
+    """ALBERT encoder network ("A Lite BERT", arXiv 1909.11942).
+
+    A functional model with inputs `token_ids`, `segment_ids` and
+    `padding_mask` (each `(batch, length)` ints) and outputs
+    `sequence_output` `(batch, length, hidden_dim)` and `pooled_output`
+    `(batch, hidden_dim)` (tanh dense over `[CLS]`).
+
+    Args:
+        vocabulary_size: int. Number of token ids `V`.
+        num_layers: int. Transformer steps.
+        num_heads: int. Attention heads.
+        embedding_dim: int. Embedding width `E`.
+        hidden_dim: int. Hidden width `H`.
+        intermediate_dim: int. Feed-forward inner width.
+        num_hidden_groups: int. Parameter groups (original default 1).
+        inner_group_num: int. Blocks per group (original default 1).
+        sharing: str. `"all"` (ALBERT), `"attention"`, `"ffn"` or `"none"`.
+        activation: str. Hidden activation; ALBERT uses the tanh
+            approximation of GELU (`"gelu_approximate"`, alias `"gelu_new"`).
+        dropout: float. Hidden dropout (0.1 for v1 models, 0 for v2).
+        attention_dropout: float. Attention-probability dropout.
+        max_sequence_length: int. Number of learned positions.
+        num_segments: int. Number of segment ids.
+        layer_norm_epsilon: float. LayerNorm epsilon.
+        initializer_range: float. Stddev of the truncated-normal init.
+        dtype: optional dtype policy, e.g. `"mixed_bfloat16"`.
+
+    Example:
+    ```python
+    backbone = keras_albert.AlbertBackbone(
+        vocabulary_size=300, num_layers=2, num_heads=2, embedding_dim=16,
+        hidden_dim=32, intermediate_dim=64, max_sequence_length=64,
+    )
+    outputs = backbone({
+        "token_ids": np.array([[2, 15, 16, 3, 0]]),
+        "segment_ids": np.zeros((1, 5), "int32"),
+        "padding_mask": np.array([[1, 1, 1, 1, 0]]),
+    })
+    outputs["sequence_output"].shape  # (1, 5, 32)
+
+    # The published architectures, randomly initialised:
+    base = keras_albert.AlbertBackbone.from_preset("base", load_weights=False)
+    ```
+    """
+
+    def __init__(
+        self,
+        vocabulary_size,
+        num_layers,
+        num_heads,
+        embedding_dim,
+        hidden_dim,
+        intermediate_dim,
+        num_hidden_groups=1,
+        inner_group_num=1,
+        sharing="all",
+        activation="gelu_approximate",
+        dropout=0.0,
+        attention_dropout=0.0,
+        max_sequence_length=512,
+        num_segments=2,
+        layer_norm_epsilon=1e-12,
+        initializer_range=0.02,
+        dtype=None,
+        **kwargs,
+    ):
+        self.embeddings = FactorizedEmbedding(
+            vocabulary_size=vocabulary_size,
+            embedding_dim=embedding_dim,
+            hidden_dim=hidden_dim,
+            max_sequence_length=max_sequence_length,
+            num_segments=num_segments,
+            dropout=dropout,
+            layer_norm_epsilon=layer_norm_epsilon,
+            initializer_range=initializer_range,
+            dtype=dtype,
+            name="embeddings",
+        )
+        self.encoder = SharedTransformerEncoder(
+            num_layers=num_layers,
+            hidden_dim=hidden_dim,
+            num_heads=num_heads,
+            intermediate_dim=intermediate_dim,
+            num_hidden_groups=num_hidden_groups,
+            inner_group_num=inner_group_num,
+            sharing=sharing,
+            activation=activation,
+            dropout=dropout,
+            attention_dropout=attention_dropout,
+            layer_norm_epsilon=layer_norm_epsilon,
+            initializer_range=initializer_range,
+            dtype=dtype,
+            name="encoder",
+        )
+        self.pooler = keras.layers.Dense(
+            hidden_dim,
+            activation="tanh",
+            kernel_initializer=keras.initializers.TruncatedNormal(
+                stddev=initializer_range
+            ),
+            dtype=dtype,
+            name="pooler",
+        )
+
+        token_ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
+        segment_ids = keras.Input(
+            shape=(None,), dtype="int32", name="segment_ids"
+        )
+        padding_mask = keras.Input(
+            shape=(None,), dtype="int32", name="padding_mask"
+        )
+        x = self.embeddings(token_ids, segment_ids)
+        x = self.encoder(x, padding_mask=padding_mask)
+        pooled = self.pooler(x[:, 0, :])
+        super().__init__(
+            inputs={
+                "token_ids": token_ids,
+                "segment_ids": segment_ids,
+                "padding_mask": padding_mask,
+            },
+            outputs={"sequence_output": x, "pooled_output": pooled},
+            dtype=dtype,
+            **kwargs,
+        )
+        self.vocabulary_size = int(vocabulary_size)
+        self.num_layers = int(num_layers)
+        self.num_heads = int(num_heads)
+        self.embedding_dim = int(embedding_dim)
+        self.hidden_dim = int(hidden_dim)
+        self.intermediate_dim = int(intermediate_dim)
+        self.num_hidden_groups = int(num_hidden_groups)
+        self.inner_group_num = int(inner_group_num)
+        self.sharing = sharing
+        self.activation = canonical_activation_name(activation)
+        self.dropout = float(dropout)
+        self.attention_dropout = float(attention_dropout)
+        self.max_sequence_length = int(max_sequence_length)
+        self.num_segments = int(num_segments)
+        self.layer_norm_epsilon = float(layer_norm_epsilon)
+        self.initializer_range = float(initializer_range)
+
+    def call(self, inputs, training=None, mask=None):
+        if isinstance(inputs, dict) and {
+            "token_ids", "segment_ids", "padding_mask"
+        } <= set(inputs):
+            check_static_shapes(
+                inputs["token_ids"], inputs["segment_ids"],
+                inputs["padding_mask"], self.max_sequence_length,
+            )
+        elif isinstance(inputs, dict):
+            missing = {"token_ids", "segment_ids", "padding_mask"} - set(inputs)
+            raise ValueError(
+                f"AlbertBackbone inputs are missing {sorted(missing)}. "
+                "Pass a dict with `token_ids`, `segment_ids` and "
+                "`padding_mask` (an `AlbertPreprocessor` makes one from text)."
+            )
+        return super().call(inputs, training=training, mask=mask)
+
+    def predict(self, x, *args, **kwargs):
+        check_input_dict(x, self.vocabulary_size, self.num_segments)
+        return super().predict(x, *args, **kwargs)
+
+    @property
+    def token_embedding(self):
+        """The `V x E` token table, shared with the MLM decoder."""
+        return self.embeddings.token_embeddings
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "dtype": keras.dtype_policies.serialize(self.dtype_policy),
+            "vocabulary_size": self.vocabulary_size,
+            "num_layers": self.num_layers,
+            "num_heads": self.num_heads,
+            "embedding_dim": self.embedding_dim,
+            "hidden_dim": self.hidden_dim,
+            "intermediate_dim": self.intermediate_dim,
+            "num_hidden_groups": self.num_hidden_groups,
+            "inner_group_num": self.inner_group_num,
+            "sharing": self.sharing,
+            "activation": self.activation,
+            "dropout": self.dropout,
+            "attention_dropout": self.attention_dropout,
+            "max_sequence_length": self.max_sequence_length,
+            "num_segments": self.num_segments,
+            "layer_norm_epsilon": self.layer_norm_epsilon,
+            "initializer_range": self.initializer_range,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    @classmethod
+    def from_preset(cls, preset, load_weights=True, **kwargs):
+        """Builds a backbone from a named preset or a preset directory.
+
+        Args:
+            preset: a name (`"base"`, `"large-v1"`, ...; see
+                `keras_albert.list_presets()`) or a directory written by
+                `save_to_preset`.
+            load_weights: bool. Load pretrained weights; `False` gives the
+                architecture, randomly initialised.
+            **kwargs: config overrides, e.g. `dropout=0.0` or `dtype`.
+        """
+        from keras_albert.presets.loader import load_backbone
+
+        return load_backbone(preset, load_weights=load_weights, **kwargs)
+
+    def save_to_preset(self, preset_dir):
+        """Writes config and weights so `from_preset(preset_dir)` restores
+        this backbone exactly."""
+        from keras_albert.presets.keras_albert_format import save_backbone
+
+        save_backbone(self, preset_dir)

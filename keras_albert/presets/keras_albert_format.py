@@ -1,0 +1,149 @@
+"""keras-albert's own preset directory format.
+
+```
+preset_dir/
+  config.json            backbone class + config
+  model.weights.h5       backbone weights
+  task.json              task class + config (task presets only)
+  task.weights.h5        all task weights (task presets only)
+  preprocessor.json      preprocessor config (when there is one)
+  tokenizer.json         tokenizer config
+  assets/tokenizer/      the SentencePiece model
+  metadata.json          versions and parameter count
+```
+The layout mirrors KerasHub's so the same habits work with both.
+"""
+
+import datetime
+import json
+import os
+
+import keras
+
+from keras_albert.presets.errors import PresetError
+from keras_albert.version import __version__
+
+CONFIG_FILE = "config.json"
+MODEL_WEIGHTS_FILE = "model.weights.h5"
+TASK_CONFIG_FILE = "task.json"
+TASK_WEIGHTS_FILE = "task.weights.h5"
+PREPROCESSOR_CONFIG_FILE = "preprocessor.json"
+TOKENIZER_CONFIG_FILE = "tokenizer.json"
+TOKENIZER_ASSETS_DIR = os.path.join("assets", "tokenizer")
+METADATA_FILE = "metadata.json"
+
+
+def _write_json(path, obj):
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(obj, f, indent=2, sort_keys=True)
+        f.write("\n")
+
+
+def read_json(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except json.JSONDecodeError as e:
+        raise PresetError(f"{path} is not valid JSON: {e}") from None
+
+
+def is_keras_albert_preset(path):
+    """True when `path` is a directory written by `save_to_preset`."""
+    config_path = os.path.join(str(path), CONFIG_FILE)
+    if not os.path.isfile(config_path):
+        return False
+    try:
+        config = read_json(config_path)
+    except PresetError:
+        return False
+    return str(config.get("registered_name", "")).startswith("keras_albert>")
+
+
+def save_backbone(backbone, preset_dir):
+    os.makedirs(preset_dir, exist_ok=True)
+    _write_json(
+        os.path.join(preset_dir, CONFIG_FILE),
+        keras.saving.serialize_keras_object(backbone),
+    )
+    backbone.save_weights(os.path.join(preset_dir, MODEL_WEIGHTS_FILE))
+    _write_json(
+        os.path.join(preset_dir, METADATA_FILE),
+        {
+            "keras_albert_version": __version__,
+            "keras_version": keras.__version__,
+            "parameter_count": int(backbone.count_params()),
+            "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M"),
+        },
+    )
+
+
+def save_tokenizer(tokenizer, preset_dir):
+    os.makedirs(preset_dir, exist_ok=True)
+    assets = os.path.join(preset_dir, TOKENIZER_ASSETS_DIR)
+    os.makedirs(assets, exist_ok=True)
+    tokenizer.save_assets(assets)
+    _write_json(
+        os.path.join(preset_dir, TOKENIZER_CONFIG_FILE),
+        keras.saving.serialize_keras_object(tokenizer),
+    )
+
+
+def save_preprocessor(preprocessor, preset_dir):
+    save_tokenizer(preprocessor.tokenizer, preset_dir)
+    _write_json(
+        os.path.join(preset_dir, PREPROCESSOR_CONFIG_FILE),
+        keras.saving.serialize_keras_object(preprocessor),
+    )
+
+
+def save_task(task, preset_dir):
+    save_backbone(task.backbone, preset_dir)
+    if task.preprocessor is not None:
+        save_preprocessor(task.preprocessor, preset_dir)
+    _write_json(
+        os.path.join(preset_dir, TASK_CONFIG_FILE),
+        keras.saving.serialize_keras_object(task),
+    )
+    task.save_weights(os.path.join(preset_dir, TASK_WEIGHTS_FILE))
+
+
+def load_backbone_config(preset_dir):
+    return read_json(os.path.join(preset_dir, CONFIG_FILE))
+
+
+def load_weights_into(model, path):
+    if not os.path.isfile(path):
+        raise PresetError(f"Missing weights file {path}.")
+    try:
+        model.load_weights(path)
+    except (ValueError, OSError, KeyError) as e:
+        raise PresetError(
+            f"Could not load {path} into {type(model).__name__}: {e}"
+        ) from e
+
+
+def load_tokenizer(preset_dir):
+    """The preset's tokenizer, or None when it has none."""
+    config_path = os.path.join(preset_dir, TOKENIZER_CONFIG_FILE)
+    if not os.path.isfile(config_path):
+        return None
+    tokenizer = keras.saving.deserialize_keras_object(read_json(config_path))
+    tokenizer.load_assets(os.path.join(preset_dir, TOKENIZER_ASSETS_DIR))
+    return tokenizer
+
+
+def load_preprocessor(preset_dir):
+    """The preset's preprocessor, or None when it has none."""
+    config_path = os.path.join(preset_dir, PREPROCESSOR_CONFIG_FILE)
+    if not os.path.isfile(config_path):
+        return None
+    config = read_json(config_path)
+    tokenizer = load_tokenizer(preset_dir)
+    preprocessor = keras.saving.deserialize_keras_object(config)
+    preprocessor.tokenizer = tokenizer
+    return preprocessor
+
+
+def load_task_config(preset_dir):
+    path = os.path.join(preset_dir, TASK_CONFIG_FILE)
+    return read_json(path) if os.path.isfile(path) else None

@@ -1,0 +1,150 @@
+"""Names every ALBERT weight by Google's original checkpoint variable name.
+
+Google's names (TF layout, kernels `[in, out]`) are the common language of
+all converters: Hugging Face, KerasHub and original checkpoints each map to
+and from these names, so each format needs one table, not one per pair.
+"""
+
+from keras_albert.presets.errors import PresetError
+
+_BLOCK = "bert/encoder/transformer/group_{g}/inner_group_{k}/"
+
+
+def _block_variables(block, prefix):
+    att, ffn = block.attention, block.feedforward
+    out = {}
+    for name, dense in (
+        ("attention_1/self/query", att.query_dense),
+        ("attention_1/self/key", att.key_dense),
+        ("attention_1/self/value", att.value_dense),
+        ("attention_1/output/dense", att.output_dense),
+        ("ffn_1/intermediate/dense", ffn.intermediate_dense),
+        ("ffn_1/intermediate/output/dense", ffn.output_dense),
+    ):
+        out[prefix + name + "/kernel"] = dense.kernel
+        out[prefix + name + "/bias"] = dense.bias
+    out[prefix + "LayerNorm/gamma"] = att.layer_norm.gamma
+    out[prefix + "LayerNorm/beta"] = att.layer_norm.beta
+    out[prefix + "LayerNorm_1/gamma"] = ffn.layer_norm.gamma
+    out[prefix + "LayerNorm_1/beta"] = ffn.layer_norm.beta
+    return out
+
+
+def backbone_variables(backbone):
+    """`{google_name: keras.Variable}` for an `AlbertBackbone`."""
+    if backbone.sharing != "all":
+        raise PresetError(
+            f"Backbones with sharing={backbone.sharing!r} have no equivalent "
+            "in the original ALBERT checkpoint layout (only 'all')."
+        )
+    emb = backbone.embeddings
+    out = {
+        "bert/embeddings/word_embeddings": emb.token_embeddings,
+        "bert/embeddings/position_embeddings": emb.position_embeddings,
+        "bert/embeddings/token_type_embeddings": emb.segment_embeddings,
+        "bert/embeddings/LayerNorm/gamma": emb.layer_norm.gamma,
+        "bert/embeddings/LayerNorm/beta": emb.layer_norm.beta,
+        "bert/encoder/embedding_hidden_mapping_in/kernel":
+            emb.projection.kernel,
+        "bert/encoder/embedding_hidden_mapping_in/bias": emb.projection.bias,
+        "bert/pooler/dense/kernel": backbone.pooler.kernel,
+        "bert/pooler/dense/bias": backbone.pooler.bias,
+    }
+    encoder = backbone.encoder
+    seen_groups = set()
+    for i, row in enumerate(encoder.block_index):
+        group = encoder.group_of_layer(i)
+        if group in seen_groups:
+            continue
+        seen_groups.add(group)
+        for k, index in enumerate(row):
+            out.update(
+                _block_variables(
+                    encoder.blocks[index], _BLOCK.format(g=group, k=k)
+                )
+            )
+    return out
+
+
+def mlm_head_variables(head):
+    return {
+        "cls/predictions/transform/dense/kernel": head.dense.kernel,
+        "cls/predictions/transform/dense/bias": head.dense.bias,
+        "cls/predictions/transform/LayerNorm/gamma": head.layer_norm.gamma,
+        "cls/predictions/transform/LayerNorm/beta": head.layer_norm.beta,
+        "cls/predictions/output_bias": head.output_bias,
+    }
+
+
+def sop_head_variables(head):
+    # Google stores `output_weights` as [2, H], i.e. transposed.
+    return {
+        "cls/seq_relationship/output_weights": (head.dense.kernel, "T"),
+        "cls/seq_relationship/output_bias": head.dense.bias,
+    }
+
+
+def model_variables(model):
+    """Google-named variables of a backbone or task model.
+
+    Values are a `keras.Variable`, or `(variable, "T")` when the Google
+    array is the transpose of the Keras one.
+    """
+    backbone = getattr(model, "backbone", model)
+    out = dict(backbone_variables(backbone))
+    if getattr(model, "mlm_head", None) is not None:
+        out.update(mlm_head_variables(model.mlm_head))
+    if getattr(model, "sop_head", None) is not None:
+        out.update(sop_head_variables(model.sop_head))
+    return out
+
+
+def assign_google_arrays(model, arrays, strict_backbone=True):
+    """Assigns `{google_name: np.ndarray}` into `model`.
+
+    Returns the list of the model's Google names that `arrays` lacked (heads
+    the source did not have). Raises `PresetError` listing every mis-shaped
+    tensor, and every missing backbone tensor when `strict_backbone`.
+    """
+    import numpy as np
+
+    targets = model_variables(model)
+    missing, wrong_shape = [], []
+    assignments = []
+    for name, target in targets.items():
+        variable, transpose = (
+            target if isinstance(target, tuple) else (target, None)
+        )
+        if name not in arrays:
+            missing.append(name)
+            continue
+        value = np.asarray(arrays[name])
+        if transpose:
+            value = value.T
+        if tuple(value.shape) != tuple(variable.shape):
+            wrong_shape.append(
+                f"{name}: checkpoint {tuple(np.asarray(arrays[name]).shape)}"
+                f", model expects "
+                f"{tuple(variable.shape[::-1] if transpose else variable.shape)}"
+            )
+            continue
+        assignments.append((variable, value))
+    problems = []
+    # The pooler is optional: transformers' MLM-only models have none.
+    backbone_missing = [
+        m for m in missing
+        if m.startswith("bert/") and not m.startswith("bert/pooler/")
+    ]
+    if wrong_shape:
+        problems.append("mis-shaped tensors:\n  " + "\n  ".join(wrong_shape))
+    if strict_backbone and backbone_missing:
+        problems.append(
+            "missing tensors:\n  " + "\n  ".join(sorted(backbone_missing))
+        )
+    if problems:
+        raise PresetError(
+            "The checkpoint does not match the model; " + "; ".join(problems)
+        )
+    for variable, value in assignments:
+        variable.assign(value.astype(variable.dtype))
+    return [m for m in missing if m not in backbone_missing]

@@ -1,0 +1,95 @@
+"""Sequence classification and regression on ALBERT's pooled output."""
+
+import keras
+
+from keras_albert.preprocessing.albert_preprocessor import AlbertPreprocessor
+from keras_albert.tasks.albert_task import AlbertTask
+
+
+@keras.saving.register_keras_serializable(package="keras_albert")
+class AlbertClassifier(AlbertTask):
+    """ALBERT with a dense head on the pooled `[CLS]` vector.
+
+    Outputs logits `(batch, num_classes)`. With `num_classes=1` it is a
+    regressor (STS-B style) trained with mean squared error. With a
+    preprocessor attached, `fit`/`predict` take raw strings or
+    `(text_a, text_b)` pairs.
+
+    Args:
+        backbone: an `AlbertBackbone`.
+        num_classes: int. Number of classes; 1 for regression.
+        preprocessor: optional `AlbertPreprocessor`.
+        dropout: float. Dropout before the head (ALBERT uses 0.1).
+        activation: optional activation for the outputs, e.g. `"softmax"`;
+            None returns logits.
+
+    Example:
+    ```python
+    classifier = keras_albert.AlbertClassifier.from_preset(
+        "base", num_classes=2)
+    classifier.fit(["great film", "dull plot"], [1, 0], batch_size=2)
+    classifier.predict(["what a movie"])
+    ```
+    """
+
+    preprocessor_cls = AlbertPreprocessor
+
+    def __init__(self, backbone, num_classes, preprocessor=None, dropout=0.1,
+                 activation=None, **kwargs):
+        if int(num_classes) < 1:
+            raise ValueError(
+                f"`num_classes` must be >= 1 (1 means regression). Received: "
+                f"{num_classes}."
+            )
+        inputs = backbone.input
+        pooled = backbone(inputs)["pooled_output"]
+        self.head_dropout = keras.layers.Dropout(dropout, name="head_dropout")
+        self.head = keras.layers.Dense(
+            num_classes,
+            activation=activation,
+            kernel_initializer=keras.initializers.TruncatedNormal(
+                stddev=backbone.initializer_range
+            ),
+            name="logits",
+        )
+        outputs = self.head(self.head_dropout(pooled))
+        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+        self.backbone = backbone
+        self.preprocessor = preprocessor
+        self.num_classes = int(num_classes)
+        self.dropout = float(dropout)
+        self.activation = activation
+
+    def compile(self, optimizer="auto", loss="auto", metrics="auto", **kwargs):
+        """`compile()` with ALBERT fine-tuning defaults for `"auto"`:
+        AdamW at 2e-5, cross-entropy on logits (MSE for regression) and
+        accuracy (mean absolute error for regression)."""
+        regression = self.num_classes == 1
+        from_logits = self.activation is None
+        if optimizer == "auto":
+            optimizer = keras.optimizers.AdamW(2e-5, weight_decay=0.01)
+        if loss == "auto":
+            loss = (
+                keras.losses.MeanSquaredError() if regression
+                else keras.losses.SparseCategoricalCrossentropy(
+                    from_logits=from_logits
+                )
+            )
+        if metrics == "auto":
+            metrics = (
+                [keras.metrics.MeanAbsoluteError()] if regression
+                else [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
+            )
+        super().compile(optimizer=optimizer, loss=loss, metrics=metrics,
+                        **kwargs)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "num_classes": self.num_classes,
+                "dropout": self.dropout,
+                "activation": self.activation,
+            }
+        )
+        return config

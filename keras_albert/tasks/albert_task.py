@@ -1,0 +1,241 @@
+"""Base class for ALBERT task models: presets, raw-text fit/predict."""
+
+import logging
+
+import keras
+import numpy as np
+
+from keras_albert.models.functional_model import FunctionalModel
+from keras_albert.utils.input_validation import check_input_dict
+
+logger = logging.getLogger("keras_albert")
+
+
+def _is_text(x):
+    """True for a batch of raw strings (list, numpy or tf string tensor)."""
+    if isinstance(x, str):
+        return True
+    if isinstance(x, (list, tuple)) and x and all(
+        isinstance(v, (str, bytes)) for v in x
+    ):
+        return True
+    if isinstance(x, np.ndarray) and x.dtype.kind in ("U", "S", "O"):
+        return True
+    dtype = getattr(x, "dtype", None)
+    return getattr(dtype, "name", None) == "string"
+
+
+def _is_text_input(x):
+    if _is_text(x):
+        return True
+    # A text pair: (text_a, text_b).
+    return (
+        isinstance(x, tuple) and len(x) == 2 and all(_is_text(v) for v in x)
+    )
+
+
+class AlbertTask(FunctionalModel):
+    """A backbone plus a head, with an optional preprocessor.
+
+    When a preprocessor is attached, `fit`, `evaluate` and `predict` accept
+    raw strings (or `(text_a, text_b)` pairs) and `tf.data` datasets of
+    strings: text is tokenized and packed batch by batch inside `tf.data`,
+    padded to the batch's longest sequence. Token-id dicts pass through
+    unchanged (and are range-checked first).
+
+    Subclasses set `preprocessor_cls` and build their functional graph.
+    """
+
+    preprocessor_cls = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+
+    # -- presets -------------------------------------------------------
+    @classmethod
+    def from_preset(cls, preset, load_weights=True, **kwargs):
+        """Builds the task from a named preset or a preset directory.
+
+        A directory that holds this task (saved with `save_to_preset`) is
+        restored whole. Otherwise the backbone (and tokenizer, when the
+        preset has one) is loaded and the head is initialised fresh, which is
+        reported in one log line.
+
+        Args:
+            preset: a built-in name (`"base"`, `"large-v1"`, ...) or a
+                preset directory.
+            load_weights: bool. Load pretrained weights.
+            **kwargs: task arguments (e.g. `num_classes`), `preprocessor`
+                (an instance or None), `sequence_length` for the
+                preprocessor, and `backbone_overrides` (a dict).
+        """
+        from keras_albert.presets import loader
+
+        sequence_length = kwargs.pop("sequence_length", None)
+        backbone_overrides = kwargs.pop("backbone_overrides", {}) or {}
+        task = None
+        if not backbone_overrides and sequence_length is None:
+            task = cls._load_saved_task(preset, load_weights, kwargs)
+        if task is not None:
+            return task
+        backbone = loader.load_backbone(
+            preset, load_weights=load_weights, **backbone_overrides
+        )
+        if "preprocessor" not in kwargs and cls.preprocessor_cls is not None:
+            pre_kwargs = {}
+            if sequence_length is not None:
+                pre_kwargs["sequence_length"] = sequence_length
+            preprocessor = loader.load_preprocessor(
+                preset, cls.preprocessor_cls, **pre_kwargs
+            )
+            if preprocessor is None:
+                logger.warning(
+                    "Preset %r has no tokenizer here; %s takes token ids "
+                    "until you attach one (`preprocessor=`).",
+                    preset, cls.__name__,
+                )
+            kwargs["preprocessor"] = preprocessor
+        task = cls(backbone=backbone, **kwargs)
+        logger.warning(
+            "%s: backbone from %r; task head initialised fresh.",
+            cls.__name__, preset,
+        )
+        return task
+
+    @classmethod
+    def _load_saved_task(cls, preset, load_weights, kwargs):
+        from keras_albert.presets import keras_albert_format as kaf
+        from keras_albert.presets import loader
+
+        kind, where = loader.resolve(preset)
+        if kind != "keras_albert":
+            return None
+        saved = kaf.load_task_config(where)
+        if saved is None:
+            return None
+        saved_config = saved.get("config", {})
+        # A different head shape (e.g. other num_classes) means a new head.
+        for key, value in kwargs.items():
+            if key in saved_config and not isinstance(
+                saved_config[key], dict
+            ) and saved_config[key] != value:
+                return None
+        return loader.load_task(cls, preset, load_weights, **kwargs)
+
+    def save_to_preset(self, preset_dir):
+        """Writes the backbone, head, tokenizer and preprocessor settings so
+        `from_preset(preset_dir)` restores this model exactly."""
+        from keras_albert.presets.keras_albert_format import save_task
+
+        save_task(self, preset_dir)
+
+    # -- config --------------------------------------------------------
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "backbone": keras.saving.serialize_keras_object(self.backbone),
+            "preprocessor": (
+                keras.saving.serialize_keras_object(self.preprocessor)
+                if self.preprocessor is not None else None
+            ),
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in ("backbone", "preprocessor"):
+            if isinstance(config.get(key), dict):
+                config[key] = keras.saving.deserialize_keras_object(
+                    config[key]
+                )
+        return cls(**config)
+
+    # -- raw-text friendly training and inference ------------------------
+    def _check_token_inputs(self, x):
+        check_input_dict(
+            x, self.backbone.vocabulary_size, self.backbone.num_segments
+        )
+
+    def _make_dataset(self, x, y=None, sample_weight=None, batch_size=None,
+                      shuffle=False):
+        import tensorflow as tf
+
+        if self.preprocessor is None:
+            raise ValueError(
+                f"{type(self).__name__} got raw text but has no "
+                "preprocessor. Build it with `from_preset` on a preset that "
+                "has a tokenizer, or pass `preprocessor=AlbertPreprocessor"
+                "(tokenizer)`."
+            )
+        x = tuple(np.asarray(v) for v in x) if isinstance(x, tuple) else (
+            np.asarray(x)
+        )
+        data = keras.utils.pack_x_y_sample_weight(x, y, sample_weight)
+        ds = tf.data.Dataset.from_tensor_slices(data)
+        if shuffle:
+            ds = ds.shuffle(
+                len(y) if y is not None else 1024, reshuffle_each_iteration=True
+            )
+        ds = ds.batch(batch_size or 32)
+        return ds.map(self.preprocessor, num_parallel_calls=tf.data.AUTOTUNE)\
+            .prefetch(tf.data.AUTOTUNE)
+
+    def _maybe_map_dataset(self, x):
+        """Applies the preprocessor to a tf.data dataset of strings."""
+        import tensorflow as tf
+
+        if not isinstance(x, tf.data.Dataset) or self.preprocessor is None:
+            return x
+        spec = x.element_spec
+        first = spec[0] if isinstance(spec, tuple) else spec
+        if isinstance(first, tuple):
+            first = first[0]
+        if getattr(first, "dtype", None) == tf.string:
+            return x.map(self.preprocessor, num_parallel_calls=tf.data.AUTOTUNE)
+        return x
+
+    def fit(self, x=None, y=None, batch_size=None, sample_weight=None,
+            validation_data=None, shuffle=True, **kwargs):
+        if _is_text_input(x):
+            x = self._make_dataset(x, y, sample_weight, batch_size, shuffle)
+            y = sample_weight = batch_size = None
+        else:
+            x = self._maybe_map_dataset(x)
+            self._check_token_inputs(x)
+        if validation_data is not None:
+            validation_data = self._prepare_validation(validation_data,
+                                                       batch_size)
+        return super().fit(
+            x=x, y=y, batch_size=batch_size, sample_weight=sample_weight,
+            validation_data=validation_data, shuffle=shuffle, **kwargs,
+        )
+
+    def _prepare_validation(self, data, batch_size):
+        if isinstance(data, tuple) and len(data) in (2, 3) and _is_text_input(
+            data[0]
+        ):
+            return self._make_dataset(*data, batch_size=batch_size)
+        return self._maybe_map_dataset(data)
+
+    def evaluate(self, x=None, y=None, batch_size=None, sample_weight=None,
+                 **kwargs):
+        if _is_text_input(x):
+            x = self._make_dataset(x, y, sample_weight, batch_size)
+            y = sample_weight = batch_size = None
+        else:
+            x = self._maybe_map_dataset(x)
+            self._check_token_inputs(x)
+        return super().evaluate(
+            x=x, y=y, batch_size=batch_size, sample_weight=sample_weight,
+            **kwargs,
+        )
+
+    def predict(self, x, batch_size=None, **kwargs):
+        if _is_text_input(x):
+            x = self._make_dataset(x, batch_size=batch_size)
+            batch_size = None
+        else:
+            x = self._maybe_map_dataset(x)
+            self._check_token_inputs(x)
+        return super().predict(x, batch_size=batch_size, **kwargs)
