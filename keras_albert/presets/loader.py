@@ -1,36 +1,100 @@
-"""Turns a preset name or path into models, tokenizers and preprocessors."""
+"""Turns a preset name or path into models, tokenizers and preprocessors.
 
+Every source is detected by `resolve` and read through one module per
+format, each of which names weights by Google's original checkpoint names
+(see `weight_layout`):
+
+| source | kind | module |
+|---|---|---|
+| `"base"`, `"large-v1"`, ... | `named` | `download` (then one below) |
+| directory from `save_to_preset` | `keras_albert` | `keras_albert_format` |
+| `hf://owner/name[@rev]` | `hf_hub` | `download` + `huggingface` |
+| HF folder (`config.json`, weights) | `hf_dir` | `huggingface` |
+| Google folder (`albert_config.json`) | `google_dir` | `google_checkpoint` |
+| Google `.tar.gz` | `google_tar` | `google_checkpoint` |
+| `kaggle://owner/model/keras/variation` | `kaggle` | `download` + `keras_hub_format` |
+| KerasHub preset folder | `keras_hub_dir` | `keras_hub_format` |
+"""
+
+import hashlib
+import logging
 import os
 
 import keras
 
+from keras_albert.presets import google_checkpoint
+from keras_albert.presets import huggingface
 from keras_albert.presets import keras_albert_format as kaf
+from keras_albert.presets import keras_hub_format
 from keras_albert.presets.errors import PresetError
 from keras_albert.presets.registry import ALBERT_PRESETS
 from keras_albert.presets.registry import canonical_preset_name
+
+logger = logging.getLogger("keras_albert")
+
+# Readers of the local formats; each has read_backbone_config(dir),
+# read_google_arrays(dir) and read_tokenizer(dir).
+_READERS = {
+    "hf_dir": huggingface,
+    "google_dir": google_checkpoint,
+    "keras_hub_dir": keras_hub_format,
+}
+FORMATS = ("keras_albert", "hf", "google")
 
 
 def describe_sources():
     return (
         "a built-in name (" + ", ".join(sorted(ALBERT_PRESETS)) + "; "
-        "'base' means 'base-v2'), or a directory written by `save_to_preset`"
+        "'base' means 'base-v2'), 'hf://owner/name', 'kaggle://owner/model/"
+        "keras/variation', a Hugging Face folder (config.json + "
+        "model.safetensors or pytorch_model.bin), Google's original release "
+        "(.tar.gz or its folder with albert_config.json), a KerasHub preset "
+        "folder, or a directory written by `save_to_preset`"
     )
 
 
 def resolve(preset):
-    """Returns `("named", name)` or `("keras_albert", directory)`."""
+    """Detects what `preset` is.
+
+    Returns `(kind, where)`: `("named", name)`, `("keras_albert", dir)`,
+    `("hf_dir", dir)`, `("hf_hub", "owner/name[@revision]")`,
+    `("google_dir", dir)`, `("google_tar", file)`, `("keras_hub_dir", dir)`
+    or `("kaggle", handle)`.
+    """
     preset = os.fspath(preset) if isinstance(preset, os.PathLike) else preset
     if not isinstance(preset, str):
         raise PresetError(
             f"A preset must be a name or a path. Received: {preset!r}."
         )
+    if preset.startswith("hf://"):
+        repo = preset[len("hf://"):].strip("/")
+        if repo.count("/") != 1 or not all(repo.split("/")):
+            raise PresetError(
+                f"{preset!r} is not a Hugging Face repo; expected "
+                "'hf://owner/name' (optionally '@revision')."
+            )
+        return "hf_hub", repo
+    if preset.startswith("kaggle://"):
+        return "kaggle", preset
     if os.path.isdir(preset):
         if kaf.is_keras_albert_preset(preset):
             return "keras_albert", preset
+        if keras_hub_format.is_keras_hub_dir(preset):
+            return "keras_hub_dir", preset
+        if huggingface.is_hf_dir(preset):
+            return "hf_dir", preset
+        if google_checkpoint.is_google_dir(preset):
+            return "google_dir", preset
         raise PresetError(
-            f"{preset!r} is a directory but not a keras-albert preset (no "
-            f"{kaf.CONFIG_FILE} with a keras_albert class). Expected "
-            + describe_sources() + "."
+            f"{preset!r} is a directory but no ALBERT preset format was "
+            "recognised in it. Expected " + describe_sources() + "."
+        )
+    if google_checkpoint.is_archive(preset):
+        return "google_tar", preset
+    if os.path.isfile(preset):
+        raise PresetError(
+            f"{preset!r} is a file; presets are directories, or Google's "
+            ".tar.gz archives. Expected " + describe_sources() + "."
         )
     name = canonical_preset_name(preset)
     if name is not None:
@@ -46,25 +110,91 @@ def named_config(name, **overrides):
     return config
 
 
-def _pretrained_unavailable(name):
-    sources = ALBERT_PRESETS[name]["sources"]
-    return PresetError(
-        f"Pretrained weights for preset {name!r} are not available: this "
-        "version of keras-albert does not download them yet. Published "
-        "sources: " + ", ".join(sources.values()) + ". Use "
-        "`load_weights=False` for the randomly initialised architecture, or "
-        "pass a directory written by `save_to_preset`."
+def _extracted_dir(archive):
+    """Where a local Google archive is unpacked: keyed by its path, size
+    and mtime so a replaced archive is unpacked afresh."""
+    from keras_albert.presets import download
+
+    stat = os.stat(archive)
+    key = f"{os.path.abspath(archive)}|{stat.st_size}|{stat.st_mtime_ns}"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    stem = os.path.basename(archive).split(".")[0]
+    return os.path.join(download.cache_dir(), "extracted",
+                        f"{stem}-{digest}")
+
+
+def localize(preset, cached_only=False):
+    """`(kind, folder)` of a readable local copy of `preset`: downloads
+    remote and named sources and unpacks archives. With `cached_only`,
+    named presets are only looked up in the caches and None is returned
+    when they are not there."""
+    from keras_albert.presets import download
+
+    kind, where = resolve(preset)
+    if kind == "named":
+        if cached_only:
+            return download.find_cached_named(where)
+        return download.fetch_named(where)
+    if kind == "hf_hub":
+        repo, _, revision = where.partition("@")
+        return "hf_dir", download.fetch_hf(repo, revision or None)
+    if kind == "kaggle":
+        folder = download.fetch_kaggle(where)
+        if kaf.is_keras_albert_preset(folder):
+            return "keras_albert", folder
+        if not keras_hub_format.is_keras_hub_dir(folder):
+            raise PresetError(
+                f"{where} downloaded to {folder}, which is not a KerasHub "
+                "ALBERT preset."
+            )
+        return "keras_hub_dir", folder
+    if kind == "google_tar":
+        return "google_dir", google_checkpoint.extract_archive(
+            where, _extracted_dir(where)
+        )
+    return kind, where
+
+
+def read_source_arrays(kind, folder):
+    """`{google_name: array}` of a localized non-keras_albert source."""
+    return _READERS[kind].read_google_arrays(folder)
+
+
+def _report_missing(model, missing, preset, reshaped=()):
+    """One log line naming every weight that did not come from `preset`."""
+    if not missing:
+        return
+    absent = [m for m in missing if m not in reshaped]
+    parts = []
+    if absent:
+        parts.append("has no " + ", ".join(absent))
+    if reshaped:
+        parts.append("has other shapes for " + ", ".join(reshaped))
+    logger.warning(
+        "%s: %s %s; initialised fresh.",
+        type(model).__name__, preset, " and ".join(parts),
     )
 
 
 def load_backbone(preset, load_weights=True, **overrides):
     from keras_albert.models.albert_backbone import AlbertBackbone
+    from keras_albert.presets.weight_layout import assign_google_arrays
 
     kind, where = resolve(preset)
-    if kind == "named":
-        if load_weights:
-            raise _pretrained_unavailable(where)
+    if kind == "named" and not load_weights:
         return AlbertBackbone(**named_config(where, **overrides))
+    if kind != "keras_albert":
+        kind, where = localize(preset)
+    if kind != "keras_albert":
+        config = _READERS[kind].read_backbone_config(where)
+        config.update(overrides)
+        backbone = AlbertBackbone(**config)
+        if load_weights:
+            missing = assign_google_arrays(
+                backbone, read_source_arrays(kind, where)
+            )
+            _report_missing(backbone, missing, preset)
+        return backbone
     config = kaf.load_backbone_config(where)
     inner = dict(config.get("config", {}))
     inner.update(overrides)
@@ -83,18 +213,32 @@ def load_backbone(preset, load_weights=True, **overrides):
 
 
 def load_tokenizer(preset):
-    """The preset's tokenizer, or None when the preset carries none."""
+    """The preset's tokenizer, or None when the preset carries none.
+
+    Named presets are looked up in the caches only (loading the model
+    first fills them), so asking for a tokenizer never starts a download.
+    """
     kind, where = resolve(preset)
-    if kind == "named":
+    if kind == "keras_albert":
+        return kaf.load_tokenizer(where)
+    local = localize(preset, cached_only=(kind == "named"))
+    if local is None:
         return None
-    return kaf.load_tokenizer(where)
+    kind, where = local
+    if kind == "keras_albert":
+        return kaf.load_tokenizer(where)
+    return _READERS[kind].read_tokenizer(where)
 
 
 def load_preprocessor(preset, preprocessor_cls, **kwargs):
     """The preset's preprocessor (rebuilt as `preprocessor_cls`), or None."""
     kind, where = resolve(preset)
-    if kind == "named":
-        return None
+    if kind != "keras_albert":
+        # Converted sources carry a tokenizer but no preprocessor settings.
+        tokenizer = load_tokenizer(preset)
+        if tokenizer is None or preprocessor_cls is None:
+            return None
+        return preprocessor_cls(tokenizer=tokenizer, **kwargs)
     config_path = os.path.join(where, kaf.PREPROCESSOR_CONFIG_FILE)
     tokenizer = kaf.load_tokenizer(where)
     if tokenizer is None:
@@ -109,15 +253,93 @@ def load_preprocessor(preset, preprocessor_cls, **kwargs):
     return preprocessor_cls(tokenizer=tokenizer, **config)
 
 
-def load_task(cls, preset, load_weights=True, **kwargs):
-    """Loads a full task preset when `preset` holds one of class `cls`.
+def _source_task_defaults(kind, where):
+    reader = _READERS[kind]
+    if hasattr(reader, "read_task_config"):
+        return reader.read_task_config(where)
+    return {}
 
-    Returns None when the preset has no matching task, so the caller can
-    build a fresh head on top of the backbone.
+
+def _drop_mismatched_heads(task, arrays):
+    """Drops source heads whose shape differs from the task's (e.g. another
+    `num_classes`), so the head starts fresh instead of failing; the
+    backbone must still match exactly. Returns `(arrays, dropped)`."""
+    import numpy as np
+
+    from keras_albert.presets.weight_layout import model_variables
+
+    dropped = []
+    for name, target in model_variables(task).items():
+        if name.startswith("bert/") or name not in arrays:
+            continue
+        variable, transpose = (
+            target if isinstance(target, tuple) else (target, None)
+        )
+        shape = tuple(variable.shape)
+        shape = shape[::-1] if transpose else shape
+        if tuple(np.shape(arrays[name])) != shape:
+            dropped.append(name)
+    return {k: v for k, v in arrays.items() if k not in dropped}, dropped
+
+
+def _load_converted_task(cls, preset, load_weights, backbone_overrides,
+                         **kwargs):
+    """A task from a Hugging Face, Google or KerasHub source: the backbone
+    and every head the source has are loaded; heads it lacks are
+    initialised fresh and reported in one log line."""
+    from keras_albert.models.albert_backbone import AlbertBackbone
+    from keras_albert.presets.weight_layout import assign_google_arrays
+
+    kind, where = resolve(preset)
+    if kind == "named" and not load_weights:
+        backbone = AlbertBackbone(
+            **named_config(where, **(backbone_overrides or {}))
+        )
+        return cls(backbone=backbone, **kwargs)
+    kind, where = localize(preset)
+    if kind == "keras_albert":  # e.g. a kaggle:// handle of our format
+        return load_task(cls, where, load_weights, backbone_overrides,
+                         **kwargs)
+    config = _READERS[kind].read_backbone_config(where)
+    config.update(backbone_overrides or {})
+    backbone = AlbertBackbone(**config)
+    import inspect
+
+    accepted = inspect.signature(cls.__init__).parameters
+    for key, value in _source_task_defaults(kind, where).items():
+        if key in accepted:
+            kwargs.setdefault(key, value)
+    if "preprocessor" not in kwargs and cls.preprocessor_cls is not None:
+        tokenizer = _READERS[kind].read_tokenizer(where)
+        kwargs["preprocessor"] = (
+            cls.preprocessor_cls(tokenizer=tokenizer)
+            if tokenizer is not None else None
+        )
+    task = cls(backbone=backbone, **kwargs)
+    if load_weights:
+        arrays, reshaped = _drop_mismatched_heads(
+            task, read_source_arrays(kind, where)
+        )
+        _report_missing(task, assign_google_arrays(task, arrays), preset,
+                        reshaped)
+    return task
+
+
+def load_task(cls, preset, load_weights=True, backbone_overrides=None,
+              **kwargs):
+    """Loads task `cls` from `preset`.
+
+    For a keras-albert directory: the saved task when it is of class
+    `cls`, else None, so the caller can build a fresh head on top of the
+    backbone. For Hugging Face, Google and KerasHub sources (and named
+    presets): always a task, with every head the source has loaded and
+    the missing ones initialised fresh (reported in one log line).
     """
     kind, where = resolve(preset)
     if kind != "keras_albert":
-        return None
+        return _load_converted_task(
+            cls, preset, load_weights, backbone_overrides, **kwargs
+        )
     task_config = kaf.load_task_config(where)
     if task_config is None:
         return None
@@ -126,7 +348,9 @@ def load_task(cls, preset, load_weights=True, **kwargs):
         return None
     config = dict(task_config["config"])
     config.update(kwargs)
-    config["backbone"] = load_backbone(where, load_weights=False)
+    config["backbone"] = load_backbone(
+        where, load_weights=False, **(backbone_overrides or {})
+    )
     if "preprocessor" not in kwargs:
         config["preprocessor"] = load_preprocessor(
             where, cls.preprocessor_cls
@@ -135,3 +359,35 @@ def load_task(cls, preset, load_weights=True, **kwargs):
     if load_weights:
         kaf.load_weights_into(task, os.path.join(where, kaf.TASK_WEIGHTS_FILE))
     return task
+
+
+def save_preset(model, preset_dir, format="keras_albert", tokenizer=None,
+                progress=None):
+    """Writes `model` (backbone or task) to `preset_dir` as `format`:
+    `"keras_albert"` (ours, restores exactly), `"hf"` (a transformers
+    folder) or `"google"` (Google's original checkpoint layout).
+
+    `tokenizer` (an `AlbertTokenizer`) is written along when given, else
+    the task's preprocessor's tokenizer when it has one. `progress(n)` is
+    called as tensors are written (the CLI's progress bar).
+    """
+    if format not in FORMATS:
+        raise ValueError(
+            f"Unknown format {format!r}; use one of {', '.join(FORMATS)}."
+        )
+    if format == "hf":
+        return huggingface.save_hf_preset(model, preset_dir, tokenizer,
+                                          progress)
+    if format == "google":
+        return google_checkpoint.save_google_checkpoint(
+            model, preset_dir, tokenizer, progress
+        )
+    if hasattr(model, "backbone"):
+        kaf.save_task(model, preset_dir)
+    else:
+        kaf.save_backbone(model, preset_dir)
+        if tokenizer is not None:
+            kaf.save_tokenizer(tokenizer, preset_dir)
+    if progress is not None:
+        progress(len(model.weights))
+    return preset_dir

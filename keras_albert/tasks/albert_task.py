@@ -34,6 +34,12 @@ def _is_text_input(x):
     )
 
 
+def _is_dataset(x):
+    return type(x).__module__.startswith("tensorflow") and hasattr(
+        x, "element_spec"
+    )
+
+
 class AlbertTask(FunctionalModel):
     """A backbone plus a head, with an optional preprocessor.
 
@@ -73,10 +79,12 @@ class AlbertTask(FunctionalModel):
 
         sequence_length = kwargs.pop("sequence_length", None)
         backbone_overrides = kwargs.pop("backbone_overrides", {}) or {}
-        task = None
-        if not backbone_overrides and sequence_length is None:
-            task = cls._load_saved_task(preset, load_weights, kwargs)
+        task = cls._load_saved_task(
+            preset, load_weights, kwargs, backbone_overrides
+        )
         if task is not None:
+            if sequence_length is not None and task.preprocessor is not None:
+                task.preprocessor.sequence_length = int(sequence_length)
             return task
         backbone = loader.load_backbone(
             preset, load_weights=load_weights, **backbone_overrides
@@ -103,7 +111,8 @@ class AlbertTask(FunctionalModel):
         return task
 
     @classmethod
-    def _load_saved_task(cls, preset, load_weights, kwargs):
+    def _load_saved_task(cls, preset, load_weights, kwargs,
+                         backbone_overrides):
         from keras_albert.presets import keras_albert_format as kaf
         from keras_albert.presets import loader
 
@@ -120,14 +129,24 @@ class AlbertTask(FunctionalModel):
                 saved_config[key], dict
             ) and saved_config[key] != value:
                 return None
-        return loader.load_task(cls, preset, load_weights, **kwargs)
+        return loader.load_task(
+            cls, preset, load_weights, backbone_overrides, **kwargs
+        )
 
-    def save_to_preset(self, preset_dir):
-        """Writes the backbone, head, tokenizer and preprocessor settings so
-        `from_preset(preset_dir)` restores this model exactly."""
-        from keras_albert.presets.keras_albert_format import save_task
+    def save_to_preset(self, preset_dir, format="keras_albert"):
+        """Writes the model to `preset_dir`.
 
-        save_task(self, preset_dir)
+        Args:
+            preset_dir: output directory.
+            format: `"keras_albert"` (backbone, head, tokenizer and
+                preprocessor settings; `from_preset` restores this model
+                exactly), `"hf"` (a folder the matching `transformers`
+                class, e.g. `AlbertForSequenceClassification`, loads, with
+                `spiece.model`) or `"google"` (Google's original layout).
+        """
+        from keras_albert.presets.loader import save_preset
+
+        save_preset(self, preset_dir, format=format)
 
     # -- config --------------------------------------------------------
     def get_config(self):
@@ -199,10 +218,14 @@ class AlbertTask(FunctionalModel):
             validation_data=None, shuffle=True, **kwargs):
         if _is_text_input(x):
             x = self._make_dataset(x, y, sample_weight, batch_size, shuffle)
+            # Shuffled above; Keras ignores `shuffle` for datasets anyway.
             y = sample_weight = batch_size = None
+            shuffle = False
         else:
             x = self._maybe_map_dataset(x)
             self._check_token_inputs(x)
+        if _is_dataset(x):
+            shuffle = False
         if validation_data is not None:
             validation_data = self._prepare_validation(validation_data,
                                                        batch_size)
