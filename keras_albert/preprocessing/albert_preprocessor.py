@@ -1,141 +1,230 @@
 """Packs texts and text pairs into ALBERT's model inputs."""
 
 import keras
+import numpy as np
+from keras_hub.src.layers.preprocessing.preprocessing_layer import (
+    PreprocessingLayer,
+)
+from keras_hub.src.utils.tensor_utils import preprocessing_function
 
-from keras_albert.preprocessing.text_layer import TextLayer
+try:
+    import tensorflow as tf
+    import tensorflow_text as tf_text
+except ImportError:
+    tf = None
+    tf_text = None
 
 TRUNCATION_STRATEGIES = ("round_robin", "waterfall")
 
 
+def _is_text(value):
+    """Whether `value` is a string or a batch of strings (not labels)."""
+    if isinstance(value, (str, bytes)):
+        return True
+    if tf is not None and isinstance(value, (tf.Tensor, tf.RaggedTensor)):
+        return value.dtype == tf.string
+    if isinstance(value, (list, np.ndarray)):
+        array = np.asarray(value)
+        if array.dtype.kind in "SU":
+            return True
+        return array.dtype == object and array.size > 0 and isinstance(
+            array.flat[0], (str, bytes)
+        )
+    return False
+
+
+def _as_tf_text(value):
+    if isinstance(value, (tf.Tensor, tf.RaggedTensor)):
+        return value
+    return tf.convert_to_tensor(value, dtype=tf.string)
+
+
 @keras.saving.register_keras_serializable(package="keras_albert")
-class AlbertPreprocessor(TextLayer):
+class AlbertPreprocessor(PreprocessingLayer):
     """Tokenizes and packs `[CLS] a [SEP]` or `[CLS] a [SEP] b [SEP]`.
 
-    Outputs `{"token_ids", "segment_ids", "padding_mask"}`, int32,
-    `(batch, L)`. `L` is the longest packed sequence of the batch rounded up
-    to a multiple of `pad_to_multiple_of` and capped at `sequence_length`:
-    short texts are not padded to the maximum, which saves most of the
-    compute on real-world inputs. Longer inputs are truncated to fit
-    `sequence_length` (`"round_robin"` takes one token at a time from each
-    segment; `"waterfall"` fills segment a first).
+    Returns `{"token_ids", "segment_ids", "padding_mask"}`, int32 tensors of
+    shape `(batch, L)`. Segment ids are 0 for `[CLS] a [SEP]` and 1 for
+    `b [SEP]`; padding uses `<pad>` (id 0) with `padding_mask` 0.
 
-    Accepts a batch of strings, a `(text_a, text_b)` tuple of batches, or a
-    single string, and Keras' `(x, y, sample_weight)` packing, so it can be
-    mapped over a `tf.data.Dataset` of labelled text.
+    `L` is the longest packed sequence in the batch rounded up to a
+    multiple of `pad_to_multiple_of`, capped at `sequence_length`: a batch
+    of short texts is not padded to the maximum length, which saves most of
+    the encoder's compute on typical inputs. Longer inputs are truncated so
+    that the total, specials included, fits `sequence_length`:
+    `"round_robin"` takes one token at a time from each segment in turn,
+    `"waterfall"` lets segment a keep as much as it can first.
+
+    The layer takes a batch of strings, a `(text_a, text_b)` tuple of
+    batches, or unbatched strings (rank-1 outputs), plus the Keras
+    `(x, y, sample_weight)` packing, so it maps directly over a
+    `tf.data.Dataset` of labelled text. It runs as TF ops inside `tf.data`
+    on every backend; called eagerly it returns the backend's tensors.
 
     Args:
         tokenizer: an `AlbertTokenizer`.
         sequence_length: int. Maximum packed length, specials included.
         truncate: str. `"round_robin"` or `"waterfall"`.
-        pad_to_multiple_of: int. Round the batch length up to this.
+        pad_to_multiple_of: int. Round the batch length up to a multiple of
+            this (hardware friendlier shapes, fewer distinct shapes to
+            compile). 1 pads to the exact longest sequence.
 
     Example:
     ```python
-    preprocessor = keras_albert.AlbertPreprocessor(tokenizer,
-                                                   sequence_length=128)
+    tokenizer = keras_albert.AlbertTokenizer(proto="spiece.model")
+    preprocessor = keras_albert.AlbertPreprocessor(
+        tokenizer, sequence_length=128
+    )
     preprocessor(["a short text", "another one"])
-    preprocessor((["premise"], ["hypothesis"]))
+    preprocessor((["the premise"], ["the hypothesis"]))
+
     ds = tf.data.Dataset.from_tensor_slices((texts, labels)).batch(8)
-    ds = ds.map(preprocessor)
+    ds = ds.map(preprocessor)  # ({"token_ids", ...}, labels)
     ```
     """
 
-    def __init__(self, tokenizer, sequence_length=512, truncate="round_robin",
-                 pad_to_multiple_of=8, **kwargs):
+    def __init__(
+        self,
+        tokenizer,
+        sequence_length=512,
+        truncate="round_robin",
+        pad_to_multiple_of=8,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if truncate not in TRUNCATION_STRATEGIES:
             raise ValueError(
                 f"`truncate` must be one of {TRUNCATION_STRATEGIES}. "
-                f"Received: {truncate!r}."
+                f"Received: truncate={truncate!r}."
             )
-        if int(sequence_length) < 3:
+        if sequence_length is None or int(sequence_length) < 3:
             raise ValueError(
-                "`sequence_length` must be at least 3 ([CLS] x [SEP]). "
-                f"Received: {sequence_length}."
+                "`sequence_length` must be at least 3 (room for "
+                f"`[CLS] [SEP] [SEP]`). Received: {sequence_length}."
+            )
+        if pad_to_multiple_of is None:
+            pad_to_multiple_of = 1
+        if int(pad_to_multiple_of) < 1:
+            raise ValueError(
+                "`pad_to_multiple_of` must be a positive integer. "
+                f"Received: {pad_to_multiple_of}."
             )
         self.tokenizer = tokenizer
         self.sequence_length = int(sequence_length)
         self.truncate = truncate
-        self.pad_to_multiple_of = max(1, int(pad_to_multiple_of))
+        self.pad_to_multiple_of = int(pad_to_multiple_of)
+        # No weights: the tracked tokenizer would otherwise make Keras warn
+        # about unbuilt state on the first call.
+        self.built = True
+
+    def __call__(self, *args, **kwargs):
+        # keras_hub's base unpacks any lone 2/3-tuple as `(x, y[, sw])`,
+        # which would read a `(text_a, text_b)` pair as text plus labels.
+        # Unpack only tuples that are not a pair of string batches.
+        if (
+            len(args) == 1
+            and type(args[0]) is tuple
+            and len(args[0]) in (2, 3)
+            and "y" not in kwargs
+            and "sample_weight" not in kwargs
+        ):
+            if len(args[0]) == 2 and all(map(_is_text, args[0])):
+                # Keras rejects a tuple argument mixing TF tensors with
+                # NumPy arrays or lists, so make both segments TF tensors.
+                args = (tuple(_as_tf_text(s) for s in args[0]),)
+            else:
+                args = args[0]
+        return keras.layers.Layer.__call__(self, *args, **kwargs)
 
     def _segments(self, x):
-        import tensorflow as tf
-
         if isinstance(x, dict):
             raise ValueError(
-                "AlbertPreprocessor takes strings or (text_a, text_b) "
-                "tuples, not a dict. Received keys: " + str(sorted(x))
+                "AlbertPreprocessor takes strings or a `(text_a, text_b)` "
+                f"tuple, not a dict. Received keys: {sorted(x)}."
             )
-        if isinstance(x, (tuple, list)) and len(x) == 2 and not all(
-            isinstance(v, (str, bytes)) for v in x
-        ):
-            segments = list(x)
-        else:
-            segments = [x]
-        segments = [tf.convert_to_tensor(s, dtype=tf.string) for s in segments]
-        if segments[0].shape.rank is not None and any(
-            s.shape.rank != segments[0].shape.rank for s in segments
-        ):
+        # A tuple enumerates segments; a list is one batch of strings
+        # (keras_hub's convention for raw inputs).
+        segments = list(x) if isinstance(x, tuple) else [x]
+        if not 1 <= len(segments) <= 2:
             raise ValueError(
-                "text_a and text_b must both be batches or both be single "
-                "strings."
+                "AlbertPreprocessor packs one or two segments. Received a "
+                f"tuple of {len(segments)}."
             )
-        return segments
+        segments = [tf.convert_to_tensor(s) for s in segments]
+        for s in segments:
+            if s.dtype != tf.string:
+                raise ValueError(
+                    "AlbertPreprocessor takes strings. Received a tensor of "
+                    f"dtype {s.dtype.name}."
+                )
+        ranks = {s.shape.rank for s in segments}
+        if len(ranks) > 1:
+            raise ValueError(
+                "text_a and text_b must both be batches or both single "
+                f"strings. Received ranks {sorted(ranks)}."
+            )
+        rank = ranks.pop()
+        if rank is not None and rank > 1:
+            raise ValueError(
+                "AlbertPreprocessor takes a 1-D batch of strings or a single "
+                f"string. Received a tensor of rank {rank}."
+            )
+        return segments, rank == 0
+
+    def _tokenize(self, text):
+        ids = self.tokenizer.tokenize_tf(text)
+        if isinstance(ids, tf.Tensor):
+            # The tokenizer has its own `sequence_length`: padding is only
+            # ever `<pad>`, which text cannot produce.
+            ids = tf.RaggedTensor.from_tensor(
+                ids, padding=self.tokenizer.pad_token_id
+            )
+        return tf.cast(ids, tf.int32)
 
     def pack(self, x):
-        """TF-only packing of strings into the model-input dict."""
-        import tensorflow as tf
-        import tensorflow_text as tf_text
-
-        segments = self._segments(x)
-        unbatched = segments[0].shape.rank == 0
+        """Packs strings into the model-input dict (TF tensors only)."""
+        segments, unbatched = self._segments(x)
         if unbatched:
             segments = [tf.expand_dims(s, 0) for s in segments]
-        ids = [self.tokenizer.tokenize_tf(s) for s in segments]
+        ids = [self._tokenize(s) for s in segments]
+
+        # One [CLS] plus one [SEP] per segment are not subject to trimming.
         budget = self.sequence_length - 1 - len(ids)
-        trimmer_cls = (
-            tf_text.RoundRobinTrimmer if self.truncate == "round_robin"
-            else tf_text.WaterfallTrimmer
-        )
-        ids = trimmer_cls(max_seq_length=budget).trim(ids)
+        if self.truncate == "round_robin":
+            trimmer = tf_text.RoundRobinTrimmer(max_seq_length=budget)
+        else:
+            trimmer = tf_text.WaterfallTrimmer(max_seq_length=budget)
+        ids = trimmer.trim(ids)
         token_ids, segment_ids = tf_text.combine_segments(
             ids,
             start_of_sequence_id=self.tokenizer.cls_token_id,
             end_of_segment_id=self.tokenizer.sep_token_id,
         )
-        longest = tf.reduce_max(
-            tf.concat([token_ids.row_lengths(), [1]], axis=0)
-        )
-        multiple = self.pad_to_multiple_of
+
+        lengths = token_ids.row_lengths()
+        longest = tf.reduce_max(tf.concat([lengths, [0]], axis=0))
+        multiple = tf.constant(self.pad_to_multiple_of, longest.dtype)
         length = tf.minimum(
             (longest + multiple - 1) // multiple * multiple,
-            self.sequence_length,
+            tf.constant(self.sequence_length, longest.dtype),
         )
         shape = tf.stack([token_ids.nrows(), length])
         outputs = {
             "token_ids": token_ids.to_tensor(
                 default_value=self.tokenizer.pad_token_id, shape=shape
             ),
-            "segment_ids": tf.cast(
-                segment_ids.to_tensor(default_value=0, shape=shape), tf.int32
-            ),
-            "padding_mask": tf.ones_like(token_ids, tf.int32).to_tensor(
-                default_value=0, shape=shape
-            ),
+            "segment_ids": segment_ids.to_tensor(default_value=0, shape=shape),
+            "padding_mask": tf.sequence_mask(lengths, length),
         }
         outputs = {k: tf.cast(v, tf.int32) for k, v in outputs.items()}
         if unbatched:
             outputs = {k: v[0] for k, v in outputs.items()}
         return outputs
 
+    @preprocessing_function
     def call(self, x, y=None, sample_weight=None):
-        import tensorflow as tf
-
-        with tf.device("cpu"):
-            x = self.pack(x)
-        return self._to_backend(
-            keras.utils.pack_x_y_sample_weight(x, y, sample_weight)
-        )
+        x = self.pack(x)
+        return keras.utils.pack_x_y_sample_weight(x, y, sample_weight)
 
     def get_config(self):
         config = super().get_config()
