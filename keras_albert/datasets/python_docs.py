@@ -12,11 +12,12 @@ import inspect
 import re
 import warnings
 
-# Packages with plenty of prose and no import side effects.
+# Packages with plenty of prose and no import side effects (idlelib is
+# left out: importing `idlelib.idle` parses sys.argv and starts IDLE).
 DEFAULT_PACKAGES = (
     "asyncio", "email", "unittest", "logging", "xml", "http", "json",
     "collections", "concurrent", "urllib", "importlib", "argparse",
-    "sqlite3", "multiprocessing", "tkinter", "idlelib", "pydoc_data",
+    "sqlite3", "multiprocessing", "tkinter", "pydoc_data",
     "ctypes", "zoneinfo", "tomllib", "typing", "dataclasses", "pathlib",
     "subprocess", "threading", "socket", "ssl", "tarfile", "zipfile",
     "decimal", "fractions", "statistics", "random", "datetime", "calendar",

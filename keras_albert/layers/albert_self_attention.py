@@ -101,7 +101,11 @@ class AlbertSelfAttention(keras.layers.Layer):
         mask = None
         if padding_mask is not None:
             # (batch, 1, 1, keys): every query may attend to real keys only.
-            mask = ops.cast(padding_mask, "bool")[:, None, None, :]
+            # reshape, not [:, None, None, :]: the strided slice has no
+            # TFLite builtin and would force the Flex delegate.
+            mask = ops.reshape(
+                ops.cast(padding_mask, "bool"), (batch, 1, 1, length)
+            )
         if training and self.attention_dropout > 0:
             context = self._explicit_attention(q, k, v, mask, training)
         else:

@@ -224,9 +224,16 @@ class AlbertBackbone(FunctionalModel):
 
         return load_backbone(preset, load_weights=load_weights, **kwargs)
 
-    def save_to_preset(self, preset_dir):
-        """Writes config and weights so `from_preset(preset_dir)` restores
-        this backbone exactly."""
-        from keras_albert.presets.keras_albert_format import save_backbone
+    def save_to_preset(self, preset_dir, format="keras_albert"):
+        """Writes the backbone to `preset_dir`.
 
-        save_backbone(self, preset_dir)
+        Args:
+            preset_dir: output directory.
+            format: `"keras_albert"` (config + weights; `from_preset`
+                restores this backbone exactly), `"hf"` (a folder
+                `transformers.AlbertModel.from_pretrained` loads) or
+                `"google"` (Google's original checkpoint layout).
+        """
+        from keras_albert.presets.loader import save_preset
+
+        save_preset(self, preset_dir, format=format)

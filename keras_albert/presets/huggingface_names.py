@@ -40,6 +40,10 @@ _FIXED = {
     "predictions.bias": "cls/predictions/output_bias",
     "sop_classifier.classifier.weight": "cls/seq_relationship/output_weights",
     "sop_classifier.classifier.bias": "cls/seq_relationship/output_bias",
+    # AlbertForSequenceClassification's head; Google has no name for it, so
+    # it maps to weight_layout's pseudo-names.
+    "classifier.weight": "classifier/kernel",
+    "classifier.bias": "classifier/bias",
 }
 _FIXED_REVERSE = {v: k for k, v in _FIXED.items()}
 
@@ -93,7 +97,7 @@ def google_to_hf_name(google_name, prefix="albert."):
     whether the array must be transposed."""
     if google_name in _FIXED_REVERSE:
         hf = _FIXED_REVERSE[google_name]
-        is_head = google_name.startswith("cls/")
+        is_head = google_name.startswith(("cls/", "classifier/"))
         return (hf if is_head else prefix + hf), google_name.endswith(
             "/kernel"
         )
@@ -129,3 +133,21 @@ def hf_state_to_google(state):
         value = np.asarray(value)
         arrays[google] = value.T if transpose else value
     return arrays, unknown
+
+
+def google_to_hf_state(arrays, prefix="albert."):
+    """`{google_name: array}` -> `{hf_name: array}` (torch layout).
+
+    Args:
+        arrays: Google-named arrays, e.g. from
+            `weight_layout.model_google_arrays`.
+        prefix: the encoder prefix; `"albert."` for the task classes
+            (`AlbertFor...`), `""` for a bare `AlbertModel`.
+    """
+    out = {}
+    for google_name, value in arrays.items():
+        hf_name, transpose = google_to_hf_name(google_name, prefix=prefix)
+        value = np.asarray(value)
+        # Copies keep safetensors happy (it refuses non-contiguous views).
+        out[hf_name] = np.ascontiguousarray(value.T if transpose else value)
+    return out

@@ -17,6 +17,7 @@ format, each of which names weights by Google's original checkpoint names
 """
 
 import hashlib
+import inspect
 import logging
 import os
 
@@ -86,8 +87,10 @@ def resolve(preset):
         if google_checkpoint.is_google_dir(preset):
             return "google_dir", preset
         raise PresetError(
-            f"{preset!r} is a directory but no ALBERT preset format was "
-            "recognised in it. Expected " + describe_sources() + "."
+            f"{preset!r} is a directory but not a keras-albert preset, nor "
+            "any other ALBERT format (no config.json of ours, KerasHub's or "
+            "Hugging Face's, no albert_config.json with a checkpoint). "
+            "Expected " + describe_sources() + "."
         )
     if google_checkpoint.is_archive(preset):
         return "google_tar", preset
@@ -303,8 +306,6 @@ def _load_converted_task(cls, preset, load_weights, backbone_overrides,
     config = _READERS[kind].read_backbone_config(where)
     config.update(backbone_overrides or {})
     backbone = AlbertBackbone(**config)
-    import inspect
-
     accepted = inspect.signature(cls.__init__).parameters
     for key, value in _source_task_defaults(kind, where).items():
         if key in accepted:

@@ -84,6 +84,36 @@ def sop_head_variables(head):
     }
 
 
+# Google's release has no sequence-classification head, so these names are
+# ours. They follow Google's convention (kernel `[in, out]`) and are what the
+# Hugging Face `classifier.*` tensors of `AlbertForSequenceClassification`
+# and the `output_weights`/`output_bias` of Google's fine-tuning scripts map
+# to.
+CLASSIFIER_KERNEL = "classifier/kernel"
+CLASSIFIER_BIAS = "classifier/bias"
+
+
+def classifier_head_variables(head):
+    return {CLASSIFIER_KERNEL: head.kernel, CLASSIFIER_BIAS: head.bias}
+
+
+def classifier_head(model):
+    """The dense head of a sequence-classification task, or None.
+
+    `AlbertClassifier` exposes it as `model.head` (a `Dense` on the pooled
+    output); only a plain `Dense` qualifies, so task models with other
+    kinds of `head` are not mistaken for classifiers.
+    """
+    import keras
+
+    head = getattr(model, "head", None)
+    if isinstance(head, keras.layers.Dense) and model is not getattr(
+        model, "backbone", model
+    ):
+        return head
+    return None
+
+
 def model_variables(model):
     """Google-named variables of a backbone or task model.
 
@@ -96,7 +126,33 @@ def model_variables(model):
         out.update(mlm_head_variables(model.mlm_head))
     if getattr(model, "sop_head", None) is not None:
         out.update(sop_head_variables(model.sop_head))
+    head = classifier_head(model)
+    if head is not None:
+        out.update(classifier_head_variables(head))
     return out
+
+
+def model_google_arrays(model):
+    """`{google_name: np.ndarray}` of `model`, in Google's layout (the
+    inverse of `assign_google_arrays`); what every exporter writes from."""
+    import keras
+
+    out = {}
+    for name, target in model_variables(model).items():
+        variable, transpose = (
+            target if isinstance(target, tuple) else (target, None)
+        )
+        value = keras.ops.convert_to_numpy(variable)
+        out[name] = value.T if transpose else value
+    return out
+
+
+def _google_shape(target):
+    variable, transpose = (
+        target if isinstance(target, tuple) else (target, None)
+    )
+    shape = tuple(variable.shape)
+    return shape[::-1] if transpose else shape
 
 
 def assign_google_arrays(model, arrays, strict_backbone=True):
@@ -104,7 +160,10 @@ def assign_google_arrays(model, arrays, strict_backbone=True):
 
     Returns the list of the model's Google names that `arrays` lacked (heads
     the source did not have). Raises `PresetError` listing every mis-shaped
-    tensor, and every missing backbone tensor when `strict_backbone`.
+    tensor, every encoder tensor (`bert/...`) the model has no place for
+    (e.g. a group the config does not declare), and every missing backbone
+    tensor when `strict_backbone`. Head tensors the model lacks (`cls/...`,
+    e.g. a pretraining checkpoint loaded into a backbone) are ignored.
     """
     import numpy as np
 
@@ -124,11 +183,15 @@ def assign_google_arrays(model, arrays, strict_backbone=True):
         if tuple(value.shape) != tuple(variable.shape):
             wrong_shape.append(
                 f"{name}: checkpoint {tuple(np.asarray(arrays[name]).shape)}"
-                f", model expects "
-                f"{tuple(variable.shape[::-1] if transpose else variable.shape)}"
+                f", model expects {_google_shape(target)}"
             )
             continue
         assignments.append((variable, value))
+    unexpected = [
+        f"{name}: checkpoint {tuple(np.shape(arrays[name]))}"
+        for name in sorted(arrays)
+        if name.startswith("bert/") and name not in targets
+    ]
     problems = []
     # The pooler is optional: transformers' MLM-only models have none.
     backbone_missing = [
@@ -137,9 +200,17 @@ def assign_google_arrays(model, arrays, strict_backbone=True):
     ]
     if wrong_shape:
         problems.append("mis-shaped tensors:\n  " + "\n  ".join(wrong_shape))
+    if unexpected:
+        problems.append(
+            "unexpected tensors (not in the model's configuration):\n  "
+            + "\n  ".join(unexpected)
+        )
     if strict_backbone and backbone_missing:
         problems.append(
-            "missing tensors:\n  " + "\n  ".join(sorted(backbone_missing))
+            "missing tensors:\n  " + "\n  ".join(
+                f"{m}: model expects {_google_shape(targets[m])}"
+                for m in sorted(backbone_missing)
+            )
         )
     if problems:
         raise PresetError(

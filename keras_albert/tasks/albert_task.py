@@ -118,7 +118,11 @@ class AlbertTask(FunctionalModel):
 
         kind, where = loader.resolve(preset)
         if kind != "keras_albert":
-            return None
+            # Converted sources: every head the source has is loaded, the
+            # rest initialised fresh and reported by the loader.
+            return loader.load_task(
+                cls, preset, load_weights, backbone_overrides, **kwargs
+            )
         saved = kaf.load_task_config(where)
         if saved is None:
             return None

@@ -1,0 +1,179 @@
+"""The `keras-albert` command line.
+
+Each subcommand is one `_add_<name>_parser(subparsers)` function that
+declares its arguments and sets `func` to the function that runs it, so
+new subcommands are added without touching the others.
+
+Example:
+```
+keras-albert convert hf://albert/albert-base-v2 ./albert-base --format keras_albert
+keras-albert convert albert_base_v2.tar.gz ./albert-base-hf --format hf --task pretrainer
+keras-albert convert ./my-classifier ./my-classifier-hf --format hf
+```
+"""
+
+import argparse
+import sys
+
+TASKS = ("auto", "backbone", "masked_lm", "pretrainer", "classifier")
+
+# Hugging Face architectures / saved task classes -> our --task names.
+_ARCH_TASKS = {
+    "AlbertModel": "backbone",
+    "AlbertForMaskedLM": "masked_lm",
+    "AlbertForPreTraining": "pretrainer",
+    "AlbertForSequenceClassification": "classifier",
+    "keras_albert>AlbertMaskedLM": "masked_lm",
+    "keras_albert>AlbertPretrainer": "pretrainer",
+    "keras_albert>AlbertClassifier": "classifier",
+    "keras_hub>AlbertTextClassifier": "classifier",
+}
+
+
+def _task_class(task):
+    import keras_albert
+
+    return {
+        "masked_lm": keras_albert.AlbertMaskedLM,
+        "pretrainer": keras_albert.AlbertPretrainer,
+        "classifier": keras_albert.AlbertClassifier,
+    }[task]
+
+
+def detect_task(source):
+    """The richest model `source` holds: its HF architecture, its saved
+    task, or for Google checkpoints the heads present."""
+    import json
+    import os
+
+    from keras_albert.presets import loader
+
+    kind, where = loader.localize(source)
+    if kind == "hf_dir":
+        with open(os.path.join(where, "config.json"), encoding="utf-8") as f:
+            archs = json.load(f).get("architectures") or []
+        for arch in archs:
+            if arch in _ARCH_TASKS:
+                return _ARCH_TASKS[arch]
+        return "backbone"
+    for name in ("task.json",):
+        path = os.path.join(where, name)
+        if kind in ("keras_albert", "keras_hub_dir") and os.path.isfile(path):
+            with open(path, encoding="utf-8") as f:
+                return _ARCH_TASKS.get(
+                    json.load(f).get("registered_name"), "backbone"
+                )
+    if kind == "google_dir":
+        arrays = loader.read_source_arrays(kind, where)
+        if "classifier/kernel" in arrays:
+            return "classifier"
+        if "cls/seq_relationship/output_weights" in arrays:
+            return "pretrainer"
+        if "cls/predictions/output_bias" in arrays:
+            return "masked_lm"
+    return "backbone"
+
+
+def convert(source, destination, format="keras_albert", task="auto",
+            num_classes=None):
+    """Loads `source` (anything `from_preset` accepts) and writes it to
+    `destination` as `format`; returns the model written."""
+    from tqdm.auto import tqdm
+
+    import keras_albert
+    from keras_albert.presets import loader
+
+    if task == "auto":
+        task = detect_task(source)
+    if task == "backbone":
+        model = keras_albert.AlbertBackbone.from_preset(source)
+        tokenizer = loader.load_tokenizer(source)
+    else:
+        kwargs = {}
+        if num_classes is not None:
+            kwargs["num_classes"] = num_classes
+        model = loader.load_task(_task_class(task), source, **kwargs)
+        if model is None:  # a keras-albert backbone preset: fresh head
+            model = _task_class(task).from_preset(source, **kwargs)
+        tokenizer = None
+    with tqdm(total=len(model.weights), unit="tensor",
+              desc=f"writing {format}") as bar:
+        loader.save_preset(model, destination, format=format,
+                           tokenizer=tokenizer, progress=bar.update)
+    return model
+
+
+def _run_convert(args):
+    model = convert(args.source, args.destination, format=args.format,
+                    task=args.task, num_classes=args.num_classes)
+    print(f"Wrote {type(model).__name__} ({model.count_params():,} "
+          f"parameters) to {args.destination} as {args.format}.")
+    return 0
+
+
+def _add_convert_parser(subparsers):
+    parser = subparsers.add_parser(
+        "convert",
+        help="Convert ALBERT weights between formats.",
+        description=(
+            "Converts between keras-albert presets, Hugging Face folders "
+            "(hf://owner/name or local), Google's original checkpoints "
+            "(.tar.gz or folder), KerasHub presets (kaggle:// or local) and "
+            "named presets (base, large-v1, ...)."
+        ),
+    )
+    parser.add_argument("source", help="Anything `from_preset` accepts.")
+    parser.add_argument("destination", help="Output directory.")
+    parser.add_argument(
+        "--format", default="keras_albert",
+        choices=("keras_albert", "hf", "google"),
+        help="Output format (default: keras_albert).",
+    )
+    parser.add_argument(
+        "--task", default="auto", choices=TASKS,
+        help="Model to convert; 'auto' takes the richest the source has.",
+    )
+    parser.add_argument(
+        "--num-classes", type=int, default=None,
+        help="Classes of a classifier head (default: the source's).",
+    )
+    parser.set_defaults(func=_run_convert)
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="keras-albert",
+        description="ALBERT for Keras 3: convert, train and serve.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    from keras_albert import quickstart
+    from keras_albert.export import export_cli
+    from keras_albert.pretraining import pretrain_cli
+    from keras_albert.pretraining import tokenizer_cli
+
+    quickstart.add_parser(subparsers)
+    tokenizer_cli.add_parser(subparsers)
+    pretrain_cli.add_parser(subparsers)
+    _add_convert_parser(subparsers)
+    export_cli.add_parser(subparsers)
+    return parser
+
+
+def main(argv=None):
+    """Entry point of the `keras-albert` command; returns the exit code."""
+    from keras_albert.presets.errors import PresetError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "func", None) is None:
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args)
+    except PresetError as e:
+        print(f"keras-albert {args.command}: {e}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,320 @@
+"""TFLite export on token ids, with the SentencePiece model beside it.
+
+The in-graph tensorflow-text tokenizer converts to TFLite only as custom
+ops that the Python interpreters available here cannot run, so the
+`.tflite` file takes token ids and the tokenizer ships as `spiece.model`
+plus a JSON file with the packing settings (see `load_tflite_preprocessor`).
+"""
+
+import contextlib
+import json
+import logging
+import os
+
+import keras
+
+from keras_albert.export.saved_model import TOKEN_INPUTS
+from keras_albert.export.saved_model import export_settings
+from keras_albert.export.saved_model import serving_model
+
+QUANTIZATIONS = (None, "float16", "dynamic_int8")
+SIGNATURE_KEY = "serving_default"
+logger = logging.getLogger("keras_albert")
+
+
+def settings_path(path):
+    """`model.tflite` -> `model.json` (the sidecar with the settings)."""
+    return os.path.splitext(os.fspath(path))[0] + ".json"
+
+
+def export_tflite(model, path, quantization=None, preprocessor="auto"):
+    """Converts a task model or backbone to a `.tflite` file on token ids.
+
+    The flatbuffer has one signature, `serving_default`, with int32 inputs
+    `token_ids`, `segment_ids` and `padding_mask` of shape `(batch,
+    length)`; both dimensions are dynamic (resize the inputs, up to the
+    backbone's `max_sequence_length`). Outputs are named as in
+    `export_saved_model` (`probabilities`, `labels`, `logits` for a
+    classifier; `pooled_output`, `sequence_output` for a backbone). Next to
+    the file go `spiece.model` and `<name>.json` (task, packing settings
+    and quantization), from which `load_tflite_preprocessor` rebuilds the
+    exact preprocessing.
+
+    Args:
+        model: an `AlbertClassifier` or `AlbertBackbone` (TensorFlow Keras
+            backend).
+        path: output `.tflite` path.
+        quantization: `None` (float32), `"float16"` (weights stored as
+            float16, about half the size) or `"dynamic_int8"` (int8 weights,
+            activations quantized on the fly: about a quarter of the size,
+            fastest on CPU, least exact).
+        preprocessor: `"auto"` (the model's), an `AlbertPreprocessor` or
+            `None` (no `spiece.model` is written).
+
+    Returns:
+        `path`.
+
+    Example:
+    ```python
+    from keras_albert.export import export_tflite, TFLiteModel
+
+    export_tflite(classifier, "tflite/classifier_int8.tflite",
+                  quantization="dynamic_int8")
+    runner = TFLiteModel("tflite/classifier_int8.tflite")
+    runner.predict_text(["a fine film"])["labels"]
+    ```
+    """
+    import tensorflow as tf
+
+    if quantization not in QUANTIZATIONS:
+        raise ValueError(
+            f"`quantization` must be one of {QUANTIZATIONS}. Received: "
+            f"{quantization!r}."
+        )
+    if keras.backend.backend() != "tensorflow":
+        raise ValueError(
+            "TFLite export needs the TensorFlow Keras backend; this process "
+            f"uses {keras.backend.backend()!r}. Run it with "
+            "KERAS_BACKEND=tensorflow (e.g. `KERAS_BACKEND=tensorflow "
+            "keras-albert export PRESET OUT --format tflite`)."
+        )
+    if preprocessor == "auto":
+        preprocessor = getattr(model, "preprocessor", None)
+    wrapped = serving_model(model)
+
+    module = tf.Module()
+    module.model = wrapped
+
+    @tf.function(input_signature=[{
+        name: tf.TensorSpec((None, None), tf.int32, name=name)
+        for name in TOKEN_INPUTS
+    }])
+    def serve(inputs):
+        return wrapped(inputs, training=False)
+
+    with _unrolled_layers(model):
+        concrete = serve.get_concrete_function()
+
+    def convert(select_tf_ops):
+        converter = tf.lite.TFLiteConverter.from_concrete_functions(
+            [concrete], module
+        )
+        if quantization == "float16":
+            converter.optimizations = [tf.lite.Optimize.DEFAULT]
+            converter.target_spec.supported_types = [tf.float16]
+        elif quantization == "dynamic_int8":
+            # No representative dataset: weights go int8, activations stay
+            # float and are quantized per call ("dynamic range").
+            converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        if select_tf_ops:
+            converter.target_spec.supported_ops = [
+                tf.lite.OpsSet.TFLITE_BUILTINS, tf.lite.OpsSet.SELECT_TF_OPS,
+            ]
+        return converter.convert()
+
+    select_tf_ops = False
+    try:
+        flatbuffer = convert(select_tf_ops=False)
+    except Exception as e:  # tf's ConverterError is not importable stably.
+        if "SELECT_TF_OPS" not in str(e) and "flex" not in str(e).lower():
+            raise
+        # Some graph op has no TFLite builtin: keep the export usable with
+        # TF kernels (the "Flex" delegate that `tf.lite.Interpreter` has),
+        # and say so, since plain LiteRT runtimes cannot run it.
+        logger.warning(
+            "TFLite builtins cannot express this model; converted with "
+            "SELECT_TF_OPS (needs the Flex delegate, e.g. tf.lite."
+            "Interpreter). Cause: %s", str(e).splitlines()[-1][:300],
+        )
+        select_tf_ops = True
+        flatbuffer = convert(select_tf_ops=True)
+
+    path = os.fspath(path)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(flatbuffer)
+    settings = export_settings(model, preprocessor)
+    settings["quantization"] = quantization
+    settings["select_tf_ops"] = select_tf_ops
+    settings["max_sequence_length"] = _backbone(model).max_sequence_length
+    if preprocessor is not None:
+        preprocessor.tokenizer.save_assets(os.path.dirname(
+            os.path.abspath(path)))
+        settings["sentencepiece_model"] = "spiece.model"
+    with open(settings_path(path), "w", encoding="utf-8") as f:
+        json.dump(settings, f, indent=2)
+    if not select_tf_ops:
+        _check_against_keras(wrapped, path, quantization)
+    return path
+
+
+def _check_against_keras(wrapped, path, quantization):
+    """Runs the new file once and refuses to leave a wrong model behind.
+
+    With TensorFlow 2.21 the converter can keep Keras weights as resource
+    variables (`VAR_HANDLE`/`READ_VARIABLE`) that LiteRT leaves
+    uninitialised, which yields NaN. Better a clear error than a file that
+    silently returns garbage.
+    """
+    import numpy as np
+
+    probe = {
+        "token_ids": np.array([[2, 5, 6, 3], [2, 7, 3, 0]], "int32"),
+        "segment_ids": np.zeros((2, 4), "int32"),
+        "padding_mask": np.array([[1, 1, 1, 1], [1, 1, 1, 0]], "int32"),
+    }
+    try:
+        got = TFLiteModel(path)(probe)
+    except ImportError:
+        return  # No interpreter installed: nothing to check with.
+    want = wrapped(probe, training=False)
+    tolerance = {None: 1e-3, "float16": 5e-2}.get(quantization, 0.5)
+    for name, value in want.items():
+        expected = keras.ops.convert_to_numpy(value).astype("float64")
+        actual = np.asarray(got[name], "float64")
+        if not np.all(np.isfinite(actual)) or np.max(
+            np.abs(actual - expected)
+        ) > tolerance:
+            os.remove(path)
+            os.remove(settings_path(path))
+            raise RuntimeError(
+                f"The converted TFLite model gives wrong `{name}` values "
+                f"(NaN or off by more than {tolerance}); the file was not "
+                "kept. Known cause with TensorFlow 2.21: the converter keeps "
+                "the weights as resource variables that LiteRT does not "
+                "initialise. Use `export_saved_model` meanwhile."
+            )
+
+
+@contextlib.contextmanager
+def _unrolled_layers(model):
+    """Traces the shared encoder unrolled, not as a `fori_loop`.
+
+    TFLite cannot freeze the variables a `While` body reads (they stay
+    resource reads that fail at run time), and unrolled layers are what a
+    mobile runtime executes best anyway; weights stay shared.
+    """
+    from keras_albert.layers.shared_transformer_encoder import (
+        SharedTransformerEncoder,
+    )
+
+    encoders = [
+        layer for layer in _backbone(model)._flatten_layers()
+        if isinstance(layer, SharedTransformerEncoder)
+    ]
+    saved = [e.loop_layers for e in encoders]
+    for e in encoders:
+        e.loop_layers = False
+    try:
+        yield
+    finally:
+        for e, value in zip(encoders, saved):
+            e.loop_layers = value
+
+
+def _backbone(model):
+    return getattr(model, "backbone", model)
+
+
+def load_tflite_preprocessor(path):
+    """Rebuilds the `AlbertPreprocessor` saved beside a `.tflite` file.
+
+    Args:
+        path: the `.tflite` path given to `export_tflite`.
+
+    Returns:
+        An `AlbertPreprocessor` with the exported settings, or `None` when
+        the export had no tokenizer.
+    """
+    from keras_albert.preprocessing.albert_preprocessor import (
+        AlbertPreprocessor,
+    )
+    from keras_albert.preprocessing.albert_tokenizer import AlbertTokenizer
+
+    with open(settings_path(path), encoding="utf-8") as f:
+        settings = json.load(f)
+    pre = settings.get("preprocessor")
+    if pre is None or "sentencepiece_model" not in settings:
+        return None
+    spm = os.path.join(
+        os.path.dirname(os.path.abspath(path)), settings["sentencepiece_model"]
+    )
+    tokenizer = AlbertTokenizer(
+        proto=spm, lowercase=pre["lowercase"],
+        strip_accents=pre["strip_accents"],
+    )
+    return AlbertPreprocessor(
+        tokenizer, sequence_length=pre["sequence_length"],
+        truncate=pre["truncate"], pad_to_multiple_of=pre["pad_to_multiple_of"],
+    )
+
+
+def _interpreter_class(select_tf_ops=False):
+    # Prefer the standalone LiteRT runtime (what devices ship); fall back
+    # to TensorFlow's bundled interpreter.
+    try:
+        if select_tf_ops:
+            raise ImportError
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError:
+        import tensorflow as tf
+
+        Interpreter = tf.lite.Interpreter
+    return Interpreter
+
+
+class TFLiteModel:
+    """Runs a `.tflite` file written by `export_tflite`.
+
+    Args:
+        path: the `.tflite` path.
+        num_threads: optional int for the interpreter.
+
+    Example:
+    ```python
+    runner = TFLiteModel("classifier.tflite")
+    runner(preprocessor(["a fine film"]))["probabilities"]
+    runner.predict_text(["a fine film"])
+    ```
+    """
+
+    def __init__(self, path, num_threads=None):
+        self.path = os.fspath(path)
+        with open(settings_path(self.path), encoding="utf-8") as f:
+            self.settings = json.load(f)
+        # LiteRT has no Flex delegate; TF's bundled interpreter does.
+        self.interpreter = _interpreter_class(
+            self.settings.get("select_tf_ops", False))(
+            model_path=self.path, num_threads=num_threads
+        )
+        self.runner = self.interpreter.get_signature_runner(SIGNATURE_KEY)
+        self._preprocessor = None
+
+    @property
+    def preprocessor(self):
+        if self._preprocessor is None:
+            self._preprocessor = load_tflite_preprocessor(self.path)
+        return self._preprocessor
+
+    def __call__(self, inputs):
+        """Runs on a token-id dict (any `(batch, length)`); returns numpy."""
+        import numpy as np
+
+        feed = {
+            name: np.asarray(keras.ops.convert_to_numpy(inputs[name]),
+                             dtype="int32")
+            for name in TOKEN_INPUTS
+        }
+        # The signature runner resizes the dynamic input dims per call.
+        return self.runner(**feed)
+
+    def predict_text(self, x):
+        """Tokenizes strings (or an `(a, b)` pair) with the shipped
+        SentencePiece model and runs the model."""
+        if self.preprocessor is None:
+            raise ValueError(
+                f"{self.path} was exported without a tokenizer; call the "
+                "model on token ids."
+            )
+        packed = self.preprocessor.pack(x)
+        return self({k: v.numpy() for k, v in packed.items()})
