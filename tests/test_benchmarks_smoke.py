@@ -1,0 +1,64 @@
+"""Smoke test for `benchmarks/encoder_throughput.py`: a tiny-model run on the
+current Keras backend must finish, print a parsable table with one row per
+implementation, and write valid JSON. Keeps the benchmark from rotting.
+
+Designed to take well under 30 s on an idle 2-core machine (three worker
+processes run side by side in `--quick` mode; most of the time is imports).
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SCRIPT = os.path.join(REPO_ROOT, "benchmarks", "encoder_throughput.py")
+
+
+def _table_rows(stdout):
+    lines = [ln for ln in stdout.splitlines() if ln.startswith("|")]
+    assert len(lines) >= 3, stdout
+    header = [c.strip() for c in lines[0].strip().strip("|").split("|")]
+    assert set(lines[1].strip().strip("|").replace("|", "")) == {"-"}
+    rows = []
+    for line in lines[2:]:
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        assert len(cells) == len(header), line
+        rows.append(dict(zip(header, cells)))
+    return header, rows
+
+
+def test_quick_run_prints_parsable_table(tmp_path):
+    backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+    out_json = tmp_path / "bench.json"
+    proc = subprocess.run(
+        [
+            sys.executable, SCRIPT, "--quick", "--iters", "1", "--warmup",
+            "0", "--backends", backend, "--json", str(out_json),
+        ],
+        capture_output=True, text=True, timeout=300, cwd=REPO_ROOT,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
+
+    header, rows = _table_rows(proc.stdout)
+    for column in ("implementation", "backend", "setting", "tokens/s",
+                   "first call s", "vs KerasHub", "vs transformers"):
+        assert column in header
+    implementations = {row["implementation"] for row in rows}
+    assert implementations == {"ours", "keras_hub", "transformers"}
+    for row in rows:
+        assert float(row["tokens/s"]) > 0, row
+        assert float(row["first call s"]) >= 0, row
+        if row["implementation"] != "transformers":
+            assert row["backend"] == backend
+            assert float(row["vs KerasHub"].rstrip("*")) > 0, row
+        assert float(row["vs transformers"]) > 0, row
+    for row in rows:
+        if row["implementation"] == "keras_hub":
+            assert row["vs KerasHub"] == "1.00"
+
+    report = json.loads(out_json.read_text())
+    assert len(report["results"]) == len(rows)
+    assert all(r["status"] == "ok" for r in report["results"])
+    # Same architecture in all three implementations.
+    assert len({r["params"] for r in report["results"]}) == 1
