@@ -1,7 +1,6 @@
 """Activation lookup that understands the names ALBERT configs use."""
 
 import keras
-from keras import ops
 
 
 @keras.saving.register_keras_serializable(package="keras_albert")

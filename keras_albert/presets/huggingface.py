@@ -30,6 +30,7 @@ import numpy as np
 from keras_albert.presets.errors import PresetError
 from keras_albert.presets.huggingface_names import google_to_hf_state
 from keras_albert.presets.huggingface_names import hf_state_to_google
+from keras_albert.presets.keras_albert_format import read_json as _read_json
 
 logger = logging.getLogger("keras_albert")
 
@@ -70,14 +71,6 @@ _ARCHITECTURES = {
     "AlbertPretrainer": ("AlbertForPreTraining", "albert."),
     "AlbertClassifier": ("AlbertForSequenceClassification", "albert."),
 }
-
-
-def _read_json(path):
-    try:
-        with open(path, encoding="utf-8") as f:
-            return json.load(f)
-    except (OSError, json.JSONDecodeError) as e:
-        raise PresetError(f"Could not read {path}: {e}") from None
 
 
 def is_hf_dir(path):

@@ -40,11 +40,14 @@ def _write_json(path, obj):
 
 
 def read_json(path):
+    """Reads a JSON file; unreadable or invalid files raise PresetError."""
     try:
         with open(path, encoding="utf-8") as f:
             return json.load(f)
     except json.JSONDecodeError as e:
         raise PresetError(f"{path} is not valid JSON: {e}") from None
+    except OSError as e:
+        raise PresetError(f"Could not read {path}: {e}") from None
 
 
 def is_keras_albert_preset(path):

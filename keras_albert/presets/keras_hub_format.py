@@ -18,7 +18,6 @@ arrays = keras_hub_format.read_google_arrays("albert_base_en_uncased/")
 ```
 """
 
-import json
 import os
 
 import numpy as np
@@ -26,20 +25,13 @@ import numpy as np
 from keras_albert.presets.errors import PresetError
 from keras_albert.presets.weight_layout import CLASSIFIER_BIAS
 from keras_albert.presets.weight_layout import CLASSIFIER_KERNEL
+from keras_albert.presets.keras_albert_format import read_json as _read_json
 
 CONFIG_FILE = "config.json"
 TASK_CONFIG_FILE = "task.json"
 VOCABULARY_FILE = os.path.join("assets", "tokenizer", "vocabulary.spm")
 BACKBONE_NAME = "keras_hub>AlbertBackbone"
 CLASSIFIER_NAME = "keras_hub>AlbertTextClassifier"
-
-
-def _read_json(path):
-    try:
-        with open(path, encoding="utf-8") as f:
-            return json.load(f)
-    except (OSError, json.JSONDecodeError) as e:
-        raise PresetError(f"Could not read {path}: {e}") from None
 
 
 def is_keras_hub_dir(path):

@@ -458,8 +458,6 @@ class PretrainingLogger(keras.callbacks.Callback):
             self.print_fn(f"step {step}/{self.total_steps} "
                           + " ".join(parts) + f" ({speed})")
         if self._writer is not None:
-            import tensorflow as tf
-
             with self._writer.as_default():
                 for k, v in dict(values, steps_per_second=rate).items():
                     _write_scalar(k, v, step)

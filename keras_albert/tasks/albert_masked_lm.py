@@ -20,6 +20,25 @@ def masked_lm_inputs():
     }
 
 
+def tied_mlm_head(backbone):
+    """The backbone's MLM head, decoding with its token embedding table."""
+    return MaskedLMHead(
+        backbone.embeddings,
+        activation=backbone.activation,
+        layer_norm_epsilon=backbone.layer_norm_epsilon,
+        initializer_range=backbone.initializer_range,
+        dtype=backbone.dtype_policy,
+        name="mlm_head",
+    )
+
+
+def encode(backbone, inputs):
+    """Runs the backbone on the three token inputs of `inputs`."""
+    return backbone(
+        {k: inputs[k] for k in ("token_ids", "segment_ids", "padding_mask")}
+    )
+
+
 @keras.saving.register_keras_serializable(package="keras_albert")
 class AlbertMaskedLM(AlbertTask):
     """Predicts the tokens at `mask_positions` (MLM head tied to embeddings).
@@ -47,18 +66,8 @@ class AlbertMaskedLM(AlbertTask):
 
     def __init__(self, backbone, preprocessor=None, **kwargs):
         inputs = masked_lm_inputs()
-        outputs = backbone(
-            {k: inputs[k] for k in ("token_ids", "segment_ids",
-                                    "padding_mask")}
-        )
-        self.mlm_head = MaskedLMHead(
-            backbone.embeddings,
-            activation=backbone.activation,
-            layer_norm_epsilon=backbone.layer_norm_epsilon,
-            initializer_range=backbone.initializer_range,
-            dtype=backbone.dtype_policy,
-            name="mlm_head",
-        )
+        outputs = encode(backbone, inputs)
+        self.mlm_head = tied_mlm_head(backbone)
         logits = self.mlm_head(
             outputs["sequence_output"], mask_positions=inputs["mask_positions"]
         )

@@ -2,9 +2,10 @@
 
 import keras
 
-from keras_albert.layers.masked_lm_head import MaskedLMHead
 from keras_albert.layers.sentence_order_head import SentenceOrderHead
+from keras_albert.tasks.albert_masked_lm import encode
 from keras_albert.tasks.albert_masked_lm import masked_lm_inputs
+from keras_albert.tasks.albert_masked_lm import tied_mlm_head
 from keras_albert.tasks.albert_task import AlbertTask
 
 
@@ -38,18 +39,8 @@ class AlbertPretrainer(AlbertTask):
     def __init__(self, backbone, preprocessor=None, sop_dropout=0.0,
                  **kwargs):
         inputs = masked_lm_inputs()
-        outputs = backbone(
-            {k: inputs[k] for k in ("token_ids", "segment_ids",
-                                    "padding_mask")}
-        )
-        self.mlm_head = MaskedLMHead(
-            backbone.embeddings,
-            activation=backbone.activation,
-            layer_norm_epsilon=backbone.layer_norm_epsilon,
-            initializer_range=backbone.initializer_range,
-            dtype=backbone.dtype_policy,
-            name="mlm_head",
-        )
+        outputs = encode(backbone, inputs)
+        self.mlm_head = tied_mlm_head(backbone)
         self.sop_head = SentenceOrderHead(
             dropout=sop_dropout,
             initializer_range=backbone.initializer_range,
