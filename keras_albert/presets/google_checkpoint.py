@@ -25,7 +25,11 @@ import tarfile
 
 import numpy as np
 
+from keras_albert.presets.bert_style_config import (
+    backbone_config_from_bert_keys,
+)
 from keras_albert.presets.errors import PresetError
+from keras_albert.presets.keras_albert_format import read_json
 from keras_albert.presets.weight_layout import CLASSIFIER_BIAS
 from keras_albert.presets.weight_layout import CLASSIFIER_KERNEL
 
@@ -90,11 +94,7 @@ def find_release_dir(root):
 def read_backbone_config(path):
     """`AlbertBackbone` arguments from `albert_config.json`."""
     config_path = os.path.join(path, CONFIG_FILE)
-    try:
-        with open(config_path, encoding="utf-8") as f:
-            config = json.load(f)
-    except (OSError, json.JSONDecodeError) as e:
-        raise PresetError(f"Could not read {config_path}: {e}") from None
+    config = read_json(config_path)
     # Research variants of the original code that our model does not build.
     for key, default in (("net_structure_type", 0), ("gap_size", 0),
                          ("num_memory_blocks", 0), ("down_scale_factor", 1)):
@@ -111,29 +111,10 @@ def read_backbone_config(path):
             f"{config_path}: hidden_act={act!r} is not supported; expected "
             f"one of {sorted(_GOOGLE_ACTS)}."
         )
-    try:
-        return dict(
-            vocabulary_size=int(config["vocab_size"]),
-            num_layers=int(config["num_hidden_layers"]),
-            num_heads=int(config["num_attention_heads"]),
-            embedding_dim=int(config["embedding_size"]),
-            hidden_dim=int(config["hidden_size"]),
-            intermediate_dim=int(config["intermediate_size"]),
-            num_hidden_groups=int(config.get("num_hidden_groups", 1)),
-            inner_group_num=int(config.get("inner_group_num", 1)),
-            activation=_GOOGLE_ACTS[act],
-            dropout=float(config.get("hidden_dropout_prob", 0.0)),
-            attention_dropout=float(
-                config.get("attention_probs_dropout_prob", 0.0)
-            ),
-            max_sequence_length=int(config.get("max_position_embeddings", 512)),
-            num_segments=int(config.get("type_vocab_size", 2)),
-            # Google's LayerNorm hard-codes epsilon 1e-12.
-            layer_norm_epsilon=1e-12,
-            initializer_range=float(config.get("initializer_range", 0.02)),
-        )
-    except KeyError as e:
-        raise PresetError(f"{config_path} lacks {e.args[0]!r}.") from None
+    # Google's LayerNorm hard-codes epsilon 1e-12.
+    return backbone_config_from_bert_keys(
+        config, _GOOGLE_ACTS[act], 1e-12, f"{config_path} lacks {{key}}."
+    )
 
 
 def checkpoint_prefix(path):

@@ -27,9 +27,13 @@ import pickle
 
 import numpy as np
 
+from keras_albert.presets.bert_style_config import (
+    backbone_config_from_bert_keys,
+)
 from keras_albert.presets.errors import PresetError
 from keras_albert.presets.huggingface_names import google_to_hf_state
 from keras_albert.presets.huggingface_names import hf_state_to_google
+from keras_albert.presets.keras_albert_format import probe_config
 from keras_albert.presets.keras_albert_format import read_json as _read_json
 
 logger = logging.getLogger("keras_albert")
@@ -75,14 +79,8 @@ _ARCHITECTURES = {
 
 def is_hf_dir(path):
     """True for a directory with a Hugging Face ALBERT `config.json`."""
-    config_path = os.path.join(str(path), CONFIG_FILE)
-    if not os.path.isfile(config_path):
-        return False
-    try:
-        config = _read_json(config_path)
-    except PresetError:
-        return False
-    if not isinstance(config, dict) or "registered_name" in config:
+    config = probe_config(path)
+    if config is None or "registered_name" in config:
         return False  # a Keras (keras_albert / KerasHub) config.json
     archs = config.get("architectures") or []
     return config.get("model_type") == "albert" or any(
@@ -110,30 +108,11 @@ def hf_config_to_backbone_config(config):
             f"hidden_act={act!r} has no keras-albert equivalent. Supported: "
             f"{sorted(_HF_ACTS)}."
         )
-    try:
-        return dict(
-            vocabulary_size=int(config["vocab_size"]),
-            num_layers=int(config["num_hidden_layers"]),
-            num_heads=int(config["num_attention_heads"]),
-            embedding_dim=int(config["embedding_size"]),
-            hidden_dim=int(config["hidden_size"]),
-            intermediate_dim=int(config["intermediate_size"]),
-            num_hidden_groups=int(config.get("num_hidden_groups", 1)),
-            inner_group_num=int(config.get("inner_group_num", 1)),
-            activation=_HF_ACTS[act.lower()],
-            dropout=float(config.get("hidden_dropout_prob", 0.0)),
-            attention_dropout=float(
-                config.get("attention_probs_dropout_prob", 0.0)
-            ),
-            max_sequence_length=int(config.get("max_position_embeddings", 512)),
-            num_segments=int(config.get("type_vocab_size", 2)),
-            layer_norm_epsilon=float(config.get("layer_norm_eps", 1e-12)),
-            initializer_range=float(config.get("initializer_range", 0.02)),
-        )
-    except KeyError as e:
-        raise PresetError(
-            f"The Hugging Face config lacks {e.args[0]!r}, which ALBERT needs."
-        ) from None
+    return backbone_config_from_bert_keys(
+        config, _HF_ACTS[act.lower()],
+        float(config.get("layer_norm_eps", 1e-12)),
+        "The Hugging Face config lacks {key}, which ALBERT needs.",
+    )
 
 
 def read_backbone_config(path):

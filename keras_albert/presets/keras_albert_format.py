@@ -50,16 +50,25 @@ def read_json(path):
         raise PresetError(f"Could not read {path}: {e}") from None
 
 
-def is_keras_albert_preset(path):
-    """True when `path` is a directory written by `save_to_preset`."""
+def probe_config(path):
+    """The dict in `path/config.json`, or None when there is none or it is
+    unreadable; format detectors use it to tell preset folders apart."""
     config_path = os.path.join(str(path), CONFIG_FILE)
     if not os.path.isfile(config_path):
-        return False
+        return None
     try:
         config = read_json(config_path)
     except PresetError:
-        return False
-    return str(config.get("registered_name", "")).startswith("keras_albert>")
+        return None
+    return config if isinstance(config, dict) else None
+
+
+def is_keras_albert_preset(path):
+    """True when `path` is a directory written by `save_to_preset`."""
+    config = probe_config(path)
+    return config is not None and str(
+        config.get("registered_name", "")
+    ).startswith("keras_albert>")
 
 
 def save_backbone(backbone, preset_dir):

@@ -25,6 +25,7 @@ import numpy as np
 from keras_albert.presets.errors import PresetError
 from keras_albert.presets.weight_layout import CLASSIFIER_BIAS
 from keras_albert.presets.weight_layout import CLASSIFIER_KERNEL
+from keras_albert.presets.keras_albert_format import probe_config
 from keras_albert.presets.keras_albert_format import read_json as _read_json
 
 CONFIG_FILE = "config.json"
@@ -36,14 +37,8 @@ CLASSIFIER_NAME = "keras_hub>AlbertTextClassifier"
 
 def is_keras_hub_dir(path):
     """True for a KerasHub ALBERT preset directory."""
-    config_path = os.path.join(str(path), CONFIG_FILE)
-    if not os.path.isfile(config_path):
-        return False
-    try:
-        config = _read_json(config_path)
-    except PresetError:
-        return False
-    return isinstance(config, dict) and (
+    config = probe_config(path)
+    return config is not None and (
         config.get("registered_name") == BACKBONE_NAME
     )
 
