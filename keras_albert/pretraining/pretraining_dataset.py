@@ -70,8 +70,8 @@ def _batch_tokenize_fn(tokenizer):
     if isinstance(proto, bytes) and hasattr(tokenizer, "lowercase"):
         import sentencepiece as spm
 
-        from keras_albert.preprocessing.text_normalization import (
-            normalize_text,
+        from keras_albert.preprocessing.albert_tokenizer import (
+            normalize_text_python as normalize_text,
         )
 
         processor = spm.SentencePieceProcessor()

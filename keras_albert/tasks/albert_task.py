@@ -54,9 +54,6 @@ class AlbertTask(FunctionalModel):
 
     preprocessor_cls = None
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-
     # -- presets -------------------------------------------------------
     @classmethod
     def from_preset(cls, preset, load_weights=True, **kwargs):
