@@ -62,3 +62,40 @@ def test_quick_run_prints_parsable_table(tmp_path):
     assert all(r["status"] == "ok" for r in report["results"])
     # Same architecture in all three implementations.
     assert len({r["params"] for r in report["results"]}) == 1
+
+
+EXPORT_SCRIPT = os.path.join(REPO_ROOT, "benchmarks", "export_latency.py")
+
+
+def test_export_latency_quick_run(tmp_path):
+    import pytest
+
+    if os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow":
+        pytest.skip("the export benchmark runs on the TensorFlow backend")
+    out_json = tmp_path / "export.json"
+    proc = subprocess.run(
+        [sys.executable, EXPORT_SCRIPT, "--quick", "--iters", "1",
+         "--warmup", "0", "--json", str(out_json)],
+        capture_output=True, text=True, timeout=300, cwd=REPO_ROOT,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
+    header, rows = _table_rows(proc.stdout)
+    for column in ("artifact", "ms/call", "size MB", "max abs diff",
+                   "same labels"):
+        assert column in header
+    artifacts = [row["artifact"] for row in rows]
+    assert artifacts == [
+        "keras", "saved_model ids", "saved_model text", "tflite float32",
+        "tflite float16", "tflite dynamic_int8",
+        "transformers (torch eager)",
+    ]
+    for row in rows:
+        assert float(row["ms/call"]) > 0, row
+        if row["artifact"].startswith(("saved_model ids", "tflite")):
+            assert row["same labels"] == "yes", row
+    report = json.loads(out_json.read_text())
+    sizes = {r["artifact"]: r["size MB"] for r in report["results"]}
+    assert sizes["tflite dynamic_int8"] < sizes["tflite float32"]
+    exact = {r["artifact"]: r["max abs diff"] for r in report["results"]}
+    assert exact["tflite float32"] < 1e-4
+    assert exact["saved_model ids"] < 1e-5

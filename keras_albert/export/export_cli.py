@@ -53,7 +53,9 @@ def run(args):
         if args.model_name:
             # TF Serving layout: <base>/<model_name>/<version>/
             out = os.path.join(out, args.model_name, str(args.version))
-        path = export_saved_model(model, out, preprocessor=pre)
+        path = export_saved_model(
+            model, out, preprocessor=pre,
+            text_signatures=not args.token_ids_only)
     else:
         out = args.out
         if not out.endswith(".tflite"):
@@ -88,5 +90,10 @@ def add_parser(subparsers):
     parser.add_argument("--model-name", default=None,
                         help="Write OUT/<model-name>/<version>/.")
     parser.add_argument("--version", type=int, default=1)
+    parser.add_argument(
+        "--token-ids-only", action="store_true",
+        help="SavedModel without the in-graph tokenizer: serving_default "
+             "takes token ids and needs no tensorflow-text ops (stock TF "
+             "Serving); spiece.model is still written to assets.extra.")
     parser.set_defaults(func=run)
     return parser

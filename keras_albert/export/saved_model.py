@@ -96,6 +96,11 @@ def serving_model(model):
         name: keras.Input(shape=(None,), dtype="int32", name=name)
         for name in TOKEN_INPUTS
     }
+    if kind != "backbone":
+        # The task's graph without the task object: the task tracks its
+        # preprocessor, whose tensorflow-text resource would otherwise be
+        # saved (and required by the server) even in a token-id export.
+        model = _without_preprocessor(model)
     outputs = model(inputs)
     if kind == "backbone":
         named = {
@@ -120,6 +125,13 @@ def serving_model(model):
         named["probabilities"] = probabilities
         named["labels"] = _ArgMax(name="labels")(outputs)
     return keras.Model(inputs, named, name=f"{model.name}_serving")
+
+
+def _without_preprocessor(task):
+    core = keras.Model(task.input, task.output, name=task.name)
+    for name in ("num_classes", "activation"):
+        setattr(core, name, getattr(task, name))
+    return core
 
 
 def export_settings(model, preprocessor):
@@ -161,8 +173,29 @@ def _clean_text(text):
     )
 
 
+def _share_variable_storage(archive):
+    """Makes Keras' ExportArchive save each weight once, not twice.
+
+    On the TensorFlow backend (Keras 3.15) the archive lists the Keras
+    variables for `.variables` and the `tf.Variable`s they wrap for the
+    endpoints; the checkpoint stores both, doubling the SavedModel's size.
+    Listing the wrapped `tf.Variable`s everywhere keeps one copy.
+    """
+    tf = _tf()
+    trackable = archive._tf_trackable
+    for name in ("variables", "trainable_variables",
+                 "non_trainable_variables"):
+        values = getattr(trackable, name, None)
+        if values is None:
+            continue
+        setattr(trackable, name, [
+            v if isinstance(v, tf.Variable) else getattr(v, "value", v)
+            for v in values
+        ])
+
+
 def export_saved_model(model, export_dir, preprocessor="auto",
-                       verbose=False):
+                       text_signatures=True, verbose=False):
     """Exports a task model or backbone as a TF SavedModel for serving.
 
     Signatures:
@@ -178,7 +211,11 @@ def export_saved_model(model, export_dir, preprocessor="auto",
       `(batch, length)`, any length up to the backbone's
       `max_sequence_length`) -> the same outputs.
 
-    The text signatures are only written when a preprocessor is available.
+    The text signatures are only written when a preprocessor is available
+    and `text_signatures=True`; otherwise `serving_default` is the token-id
+    signature and the graph has no tensorflow-text ops, so it runs on a
+    stock TF Serving build (clients tokenize with the shipped
+    `spiece.model` and settings).
     Outputs: `probabilities`, `labels` (and `logits`) for classifiers,
     `scores` for regressors, `pooled_output` and `sequence_output` for a
     backbone. The SentencePiece model travels inside the SavedModel;
@@ -195,6 +232,10 @@ def export_saved_model(model, export_dir, preprocessor="auto",
         preprocessor: `"auto"` uses `model.preprocessor` when the model has
             one; pass an `AlbertPreprocessor` (e.g. for a backbone) or
             `None` to export only the token-id signature.
+        text_signatures: bool. Put the tokenizer in the graph (string
+            signatures). `False` keeps the graph to core TensorFlow ops for
+            servers without tensorflow-text, still writing `spiece.model`
+            and the preprocessing settings beside it.
         verbose: bool. Let Keras print the exported endpoints.
 
     Returns:
@@ -224,11 +265,29 @@ def export_saved_model(model, export_dir, preprocessor="auto",
     }
     # Registered first because on JAX this is the jax2tf-converted model;
     # the string signatures below call it from plain TF.
+    kwargs = {}
+    if keras.backend.backend() == "jax":
+        # One symbolic length shared by the three inputs: by default jax2tf
+        # gives each `None` its own symbol, and then the backbone cannot
+        # tell that the inputs have equal shapes.
+        # The constraint lets JAX prove the position-embedding slice fits.
+        max_length = getattr(model, "backbone", model).max_sequence_length
+        kwargs["jax2tf_kwargs"] = {
+            "polymorphic_shapes": [
+                {name: "(batch, length)" for name in TOKEN_INPUTS}
+            ],
+            "polymorphic_constraints": [f"length <= {max_length}"],
+            # Serving needs no gradients, and jax2tf's gradient tracing
+            # drops the constraint above.
+            "with_gradient": False,
+        }
     model_fn = archive.track_and_add_endpoint(
-        TOKEN_SIGNATURE, wrapped, input_signature=[token_spec]
+        TOKEN_SIGNATURE, wrapped, input_signature=[token_spec], **kwargs
     )
 
-    if preprocessor is not None:
+    if preprocessor is None or not text_signatures:
+        archive.add_endpoint(TEXT_SIGNATURE, model_fn)
+    else:
         def run(segments):
             packed = preprocessor.pack(
                 tuple(_clean_text(s) for s in segments)
@@ -256,6 +315,7 @@ def export_saved_model(model, export_dir, preprocessor="auto",
         archive.add_endpoint(TEXT_SIGNATURE, serve_text)
         archive.add_endpoint(PAIR_SIGNATURE, serve_text_pair)
 
+    _share_variable_storage(archive)
     export_dir = os.fspath(export_dir)
     archive.write_out(export_dir, verbose=verbose)
     extra = os.path.join(export_dir, "assets.extra")

@@ -82,9 +82,6 @@ def export_tflite(model, path, quantization=None, preprocessor="auto"):
         preprocessor = getattr(model, "preprocessor", None)
     wrapped = serving_model(model)
 
-    module = tf.Module()
-    module.model = wrapped
-
     @tf.function(input_signature=[{
         name: tf.TensorSpec((None, None), tf.int32, name=name)
         for name in TOKEN_INPUTS
@@ -93,11 +90,13 @@ def export_tflite(model, path, quantization=None, preprocessor="auto"):
         return wrapped(inputs, training=False)
 
     with _unrolled_layers(model):
-        concrete = serve.get_concrete_function()
+        concrete = _frozen(serve.get_concrete_function())
 
     def convert(select_tf_ops):
+        # The module is empty on purpose: the weights are constants now,
+        # and passing the model would bring its variables back.
         converter = tf.lite.TFLiteConverter.from_concrete_functions(
-            [concrete], module
+            [concrete], tf.Module()
         )
         if quantization == "float16":
             converter.optimizations = [tf.lite.Optimize.DEFAULT]
@@ -151,10 +150,9 @@ def export_tflite(model, path, quantization=None, preprocessor="auto"):
 def _check_against_keras(wrapped, path, quantization):
     """Runs the new file once and refuses to leave a wrong model behind.
 
-    With TensorFlow 2.21 the converter can keep Keras weights as resource
-    variables (`VAR_HANDLE`/`READ_VARIABLE`) that LiteRT leaves
-    uninitialised, which yields NaN. Better a clear error than a file that
-    silently returns garbage.
+    A converter regression (such as TF 2.21 keeping weights as resource
+    variables, which LiteRT runs as NaN) must give a clear error, not a
+    file that silently returns garbage.
     """
     import numpy as np
 
@@ -167,6 +165,14 @@ def _check_against_keras(wrapped, path, quantization):
         got = TFLiteModel(path)(probe)
     except ImportError:
         return  # No interpreter installed: nothing to check with.
+    except Exception as e:
+        os.remove(path)
+        os.remove(settings_path(path))
+        raise RuntimeError(
+            f"The converted TFLite model cannot be run ({e}); the file was "
+            "not kept. Please report it with your TensorFlow version; "
+            "`export_saved_model` is unaffected."
+        ) from e
     want = wrapped(probe, training=False)
     tolerance = {None: 1e-3, "float16": 5e-2}.get(quantization, 0.5)
     for name, value in want.items():
@@ -180,10 +186,35 @@ def _check_against_keras(wrapped, path, quantization):
             raise RuntimeError(
                 f"The converted TFLite model gives wrong `{name}` values "
                 f"(NaN or off by more than {tolerance}); the file was not "
-                "kept. Known cause with TensorFlow 2.21: the converter keeps "
-                "the weights as resource variables that LiteRT does not "
-                "initialise. Use `export_saved_model` meanwhile."
+                "kept. Please report it with your TensorFlow version; "
+                "`export_saved_model` is unaffected."
             )
+
+
+def _frozen(concrete):
+    """Returns `concrete` with every variable read turned into a constant.
+
+    With TensorFlow 2.21 the converter keeps Keras weights as resource
+    variables (`VAR_HANDLE`/`READ_VARIABLE`) that LiteRT leaves
+    uninitialised, so the model returns NaN. Freezing first leaves the
+    converter nothing to keep. Freezing drops the output names, so the
+    frozen graph is wrapped again to give the signature its named outputs.
+    """
+    import tensorflow as tf
+    from tensorflow.python.framework.convert_to_constants import (
+        convert_variables_to_constants_v2,
+    )
+
+    frozen = convert_variables_to_constants_v2(concrete)
+    # Flat outputs follow `tf.nest` order, which sorts dict keys.
+    names = sorted(concrete.structured_outputs)
+    spec = concrete.structured_input_signature[0][0]
+
+    @tf.function(input_signature=[spec])
+    def serve(inputs):
+        return dict(zip(names, frozen(**inputs)))
+
+    return serve.get_concrete_function()
 
 
 @contextlib.contextmanager

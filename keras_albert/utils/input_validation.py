@@ -59,7 +59,11 @@ def check_static_shapes(token_ids, segment_ids, padding_mask, max_length):
                 f"same shape. Received shapes {shapes}."
             )
     length = shapes["token_ids"][1]
-    if length is not None and max_length is not None and length > max_length:
+    # Symbolic lengths (jax2tf export) cannot be compared here; the serving
+    # graph checks them when it runs.
+    if isinstance(length, int) and max_length is not None and (
+        length > max_length
+    ):
         raise ValueError(
             f"Sequence length {length} is longer than the model's "
             f"`max_sequence_length={max_length}`. Truncate the inputs "

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import TINY_CONFIG
+from tests.export.fresh_process import run_in_fresh_process
 
 pytestmark = pytest.mark.skipif(
     keras.backend.backend() != "tensorflow",
@@ -63,45 +64,11 @@ def saved_dir(classifier, tmp_path_factory):
     return str(path)
 
 
-FRESH = r"""
-import sys, json, numpy as np
-import tensorflow as tf
-import tensorflow_text  # noqa: F401  registers the SentencePiece ops
-m = tf.saved_model.load(sys.argv[1])
-d = json.load(open(sys.argv[2]))
-out = {}
-def run(name, **kw):
-    res = m.signatures[name](**kw)
-    for k, v in res.items():
-        out[name + "/" + k] = v.numpy()
-run("serving_default", text=tf.constant(d["texts"]))
-run("serve_text_pair", text_a=tf.constant(d["a"]), text_b=tf.constant(d["b"]))
-run("serve_token_ids", **{k: tf.constant(v, tf.int32)
-                          for k, v in d["ids"].items()})
-odd = [bytes.fromhex(h) for h in d["odd"]]
-for k, v in m.signatures["serving_default"](text=tf.constant(odd)).items():
-    out["odd/" + k] = v.numpy()
-assert "keras_albert" not in sys.modules
-np.savez(sys.argv[3], **out)
-"""
-
-
 def test_saved_model_in_fresh_process_matches_keras(classifier, saved_dir,
                                                     tmp_path):
     a, b = TEXTS[:4], TEXTS[4:]
-    ids = {k: v.numpy().tolist()
-           for k, v in classifier.preprocessor.pack(TEXTS).items()}
-    inputs = tmp_path / "in.json"
-    inputs.write_text(json.dumps({"texts": TEXTS, "a": a, "b": b, "ids": ids,
-                                  "odd": [o.hex() for o in ODD]}))
-    script = tmp_path / "fresh.py"
-    script.write_text(FRESH)
-    result = tmp_path / "out.npz"
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    subprocess.run([sys.executable, str(script), saved_dir, str(inputs),
-                    str(result)], check=True, env=env, cwd=str(tmp_path),
-                   timeout=120)
-    out = np.load(result)
+    out = run_in_fresh_process(saved_dir, classifier.preprocessor, TEXTS,
+                               (a, b), ODD, tmp_path)
 
     logits, probs = keras_probs(classifier, TEXTS)
     for sig in ("serving_default", "serve_token_ids"):
@@ -135,6 +102,55 @@ def test_saved_model_cli_and_settings(saved_dir):
     assert settings["preprocessor"]["truncate"] == "waterfall"
     assert os.path.isfile(
         os.path.join(saved_dir, "assets.extra", "spiece.model"))
+
+
+IDS_ONLY = r"""
+import sys, json, numpy as np
+import tensorflow as tf
+m = tf.saved_model.load(sys.argv[1])
+ids = {k: tf.constant(v, tf.int32) for k, v in json.load(open(sys.argv[2])).items()}
+out = m.signatures["serving_default"](**ids)
+assert "tensorflow_text" not in sys.modules
+assert "keras_albert" not in sys.modules
+np.save(sys.argv[3], out["logits"].numpy())
+"""
+
+
+def test_token_ids_only_export_needs_no_tensorflow_text(classifier,
+                                                       tmp_path):
+    # What a stock TF Serving build (no tensorflow-text ops) can load.
+    import argparse
+
+    from keras_albert.export import export_cli
+
+    preset = tmp_path / "preset"
+    classifier.save_to_preset(str(preset))
+    parser = argparse.ArgumentParser()
+    export_cli.add_parser(parser.add_subparsers())
+    args = parser.parse_args(["export", str(preset), str(tmp_path / "sm"),
+                              "--token-ids-only"])
+    path = args.func(args)
+    assert os.path.isfile(os.path.join(path, "assets.extra", "spiece.model"))
+    packed = classifier.preprocessor.pack(TEXTS)
+    (tmp_path / "ids.json").write_text(json.dumps(
+        {k: v.numpy().tolist() for k, v in packed.items()}))
+    (tmp_path / "run.py").write_text(IDS_ONLY)
+    subprocess.run([sys.executable, str(tmp_path / "run.py"), path,
+                    str(tmp_path / "ids.json"), str(tmp_path / "out.npy")],
+                   check=True, timeout=120, cwd=str(tmp_path),
+                   env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
+    logits, _ = keras_probs(classifier, TEXTS)
+    np.testing.assert_allclose(np.load(tmp_path / "out.npy"), logits,
+                               atol=1e-5)
+
+
+def test_saved_model_stores_each_weight_once(classifier, saved_dir):
+    # Keras' ExportArchive alone writes every weight twice (Keras variables
+    # and the tf.Variables they wrap); the export must not.
+    data = os.path.join(saved_dir, "variables",
+                        "variables.data-00000-of-00001")
+    weight_bytes = 4 * classifier.count_params()
+    assert weight_bytes <= os.path.getsize(data) < 1.2 * weight_bytes
 
 
 def test_backbone_export_gives_embeddings(classifier, tmp_path):
@@ -193,25 +209,14 @@ def tflite_files(classifier, tmp_path_factory):
     return Files()
 
 
-KNOWN_TFLITE_BUG = pytest.mark.xfail(
-    strict=True, raises=RuntimeError,
-    reason="TF 2.21's converter keeps Keras weights as resource variables "
-    "that LiteRT leaves uninitialised (NaN); export_tflite detects this and "
-    "raises instead of writing a wrong file",
-)
-
-
-@KNOWN_TFLITE_BUG
 @pytest.mark.parametrize("quantization", list(TOLERANCES))
 def test_tflite_matches_keras(classifier, tflite_files, quantization):
     from keras_albert.export import TFLiteModel
 
     path = tflite_files[quantization]
     runner = TFLiteModel(path)
-    if runner.settings.get("select_tf_ops"):
-        pytest.xfail(
-            "model needed SELECT_TF_OPS (StridedSlice with new axes in "
-            "albert_self_attention's mask); no Flex delegate in Python here")
+    # Plain TFLite builtins only: phones' LiteRT has no Flex delegate.
+    assert not runner.settings["select_tf_ops"]
     _, probs = keras_probs(classifier, TEXTS)
     out = runner.predict_text(TEXTS)
     np.testing.assert_allclose(out["probabilities"], probs,
@@ -227,12 +232,56 @@ def test_tflite_matches_keras(classifier, tflite_files, quantization):
     assert os.path.isfile(os.path.join(os.path.dirname(path), "spiece.model"))
 
 
-@KNOWN_TFLITE_BUG
 def test_tflite_sizes_shrink_with_quantization(tflite_files):
     sizes = {q: os.path.getsize(p) for q, p in tflite_files.items()}
     # Tiny models are mostly graph, not weights, so only int8 (4x on the
     # weights) is sure to shrink the file here.
     assert sizes["dynamic_int8"] < sizes[None]
+    assert sizes["float16"] < sizes[None]
+
+
+def test_tflite_backbone_embeddings_match_keras(classifier, tmp_path):
+    from keras_albert.export import TFLiteModel
+    from keras_albert.export import export_tflite
+
+    backbone = classifier.backbone
+    path = export_tflite(backbone, tmp_path / "backbone.tflite",
+                         preprocessor=classifier.preprocessor)
+    packed = classifier.preprocessor.pack(TEXTS)
+    got = TFLiteModel(path)({k: v.numpy() for k, v in packed.items()})
+    want = backbone(packed)
+    for key in ("pooled_output", "sequence_output"):
+        np.testing.assert_allclose(
+            got[key], keras.ops.convert_to_numpy(want[key]), atol=1e-4)
+
+
+def test_tflite_export_refuses_a_wrong_conversion(classifier, tmp_path,
+                                                  monkeypatch):
+    # A converter that gets the numbers wrong (as TF 2.21's did without
+    # freezing: NaN) must give an error and leave no file behind.
+    import tensorflow as tf
+
+    from keras_albert.export import export_tflite
+    from keras_albert.export import tflite
+
+    freeze = tflite._frozen
+
+    def off_by_one(concrete):
+        good = freeze(concrete)
+
+        @tf.function(input_signature=good.structured_input_signature[0])
+        def serve(inputs):
+            return {k: v + 1.0 if v.dtype.is_floating else v
+                    for k, v in good(inputs).items()}
+
+        return serve.get_concrete_function()
+
+    monkeypatch.setattr(tflite, "_frozen", off_by_one)
+    path = tmp_path / "broken.tflite"
+    with pytest.raises(RuntimeError, match="wrong `"):
+        export_tflite(classifier, path)
+    assert not path.exists()
+    assert not (tmp_path / "broken.json").exists()
 
 
 def test_bad_quantization_is_rejected(classifier, tmp_path):
