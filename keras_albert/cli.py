@@ -15,7 +15,8 @@ keras-albert convert ./my-classifier ./my-classifier-hf --format hf
 import argparse
 import sys
 
-TASKS = ("auto", "backbone", "masked_lm", "pretrainer", "classifier")
+TASKS = ("auto", "backbone", "masked_lm", "pretrainer", "classifier",
+         "token_classifier", "question_answerer", "multiple_choice")
 
 # Hugging Face architectures / saved task classes -> our --task names.
 _ARCH_TASKS = {
@@ -23,20 +24,30 @@ _ARCH_TASKS = {
     "AlbertForMaskedLM": "masked_lm",
     "AlbertForPreTraining": "pretrainer",
     "AlbertForSequenceClassification": "classifier",
+    "AlbertForTokenClassification": "token_classifier",
+    "AlbertForQuestionAnswering": "question_answerer",
+    "AlbertForMultipleChoice": "multiple_choice",
     "keras_albert>AlbertMaskedLM": "masked_lm",
     "keras_albert>AlbertPretrainer": "pretrainer",
     "keras_albert>AlbertClassifier": "classifier",
+    "keras_albert>AlbertTokenClassifier": "token_classifier",
+    "keras_albert>AlbertQuestionAnswerer": "question_answerer",
+    "keras_albert>AlbertMultipleChoice": "multiple_choice",
     "keras_hub>AlbertTextClassifier": "classifier",
 }
 
 
-def _task_class(task):
+def task_class(task):
+    """The model class for a `--task` name."""
     import keras_albert
 
     return {
         "masked_lm": keras_albert.AlbertMaskedLM,
         "pretrainer": keras_albert.AlbertPretrainer,
         "classifier": keras_albert.AlbertClassifier,
+        "token_classifier": keras_albert.AlbertTokenClassifier,
+        "question_answerer": keras_albert.AlbertQuestionAnswerer,
+        "multiple_choice": keras_albert.AlbertMultipleChoice,
     }[task]
 
 
@@ -92,9 +103,8 @@ def convert(source, destination, format="keras_albert", task="auto",
         kwargs = {}
         if num_classes is not None:
             kwargs["num_classes"] = num_classes
-        model = loader.load_task(_task_class(task), source, **kwargs)
-        if model is None:  # a keras-albert backbone preset: fresh head
-            model = _task_class(task).from_preset(source, **kwargs)
+        # Restores a saved task whole; a bare backbone gets a fresh head.
+        model = task_class(task).from_preset(source, **kwargs)
         tokenizer = None
     with tqdm(total=len(model.weights), unit="tensor",
               desc=f"writing {format}") as bar:
@@ -148,6 +158,7 @@ def build_parser():
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     from keras_albert import quickstart
     from keras_albert.export import export_cli
+    from keras_albert.finetuning import finetune_cli
     from keras_albert.pretraining import pretrain_cli
     from keras_albert.pretraining import tokenizer_cli
 
@@ -156,6 +167,7 @@ def build_parser():
     pretrain_cli.add_parser(subparsers)
     _add_convert_parser(subparsers)
     export_cli.add_parser(subparsers)
+    finetune_cli.add_parser(subparsers)
     return parser
 
 
@@ -169,10 +181,13 @@ def main(argv=None):
         parser.print_help()
         return 2
     try:
-        return args.func(args)
+        result = args.func(args)
     except PresetError as e:
         print(f"keras-albert {args.command}: {e}", file=sys.stderr)
         return 1
+    # Subcommands return what they made (a path, metrics) for callers in
+    # Python; only an int is an exit status.
+    return result if isinstance(result, int) else 0
 
 
 if __name__ == "__main__":

@@ -20,13 +20,15 @@ def _load(preset, task):
         from keras_albert.cli import detect_task
 
         task = detect_task(preset)
-    if task == "classifier":
-        return keras_albert.AlbertClassifier.from_preset(preset), None
-    if task != "backbone":
+    if task in ("masked_lm", "pretrainer"):
         raise SystemExit(
-            f"export supports classifier and backbone presets; {preset!r} "
-            f"holds a {task!r}."
+            f"export serves fine-tuned tasks and backbones; {preset!r} holds "
+            f"a {task!r}. Use `--task backbone` for its encoder."
         )
+    if task != "backbone":
+        from keras_albert.cli import task_class
+
+        return task_class(task).from_preset(preset), None
     backbone = keras_albert.AlbertBackbone.from_preset(preset)
     # A backbone has no preprocessor of its own; use the preset's tokenizer
     # so the SavedModel still takes strings.
@@ -85,8 +87,9 @@ def add_parser(subparsers):
     parser.add_argument("--quantization",
                         choices=("float16", "dynamic_int8"), default=None,
                         help="TFLite only; default float32.")
-    parser.add_argument("--task", choices=("auto", "classifier", "backbone"),
-                        default="auto")
+    parser.add_argument("--task", default="auto", choices=(
+        "auto", "backbone", "classifier", "token_classifier",
+        "question_answerer", "multiple_choice"))
     parser.add_argument("--model-name", default=None,
                         help="Write OUT/<model-name>/<version>/.")
     parser.add_argument("--version", type=int, default=1)

@@ -10,11 +10,16 @@ import os
 
 import keras
 
+from keras_albert.export.serving_model import TOKEN_INPUTS
+from keras_albert.export.serving_model import export_settings
+from keras_albert.export.serving_model import serving_model
+from keras_albert.export.serving_model import task_kind
+from keras_albert.export.serving_model import token_signature
+
 # Signature names (the keys of `loaded.signatures`).
 TEXT_SIGNATURE = "serving_default"
 PAIR_SIGNATURE = "serve_text_pair"
 TOKEN_SIGNATURE = "serve_token_ids"
-TOKEN_INPUTS = ("token_ids", "segment_ids", "padding_mask")
 # Written next to `saved_model.pb` so a server-side client (or a human) can
 # see which preprocessing settings were baked into the graph.
 SETTINGS_FILENAME = "keras_albert_export.json"
@@ -35,128 +40,6 @@ def _check_backend():
             "KERAS_BACKEND=tensorflow (e.g. `KERAS_BACKEND=tensorflow "
             "keras-albert export ...`) and export again."
         )
-
-
-def _task_kind(model):
-    from keras_albert.models.albert_backbone import AlbertBackbone
-    from keras_albert.tasks.albert_classifier import AlbertClassifier
-
-    if isinstance(model, AlbertClassifier):
-        return "classifier"
-    if isinstance(model, AlbertBackbone):
-        return "backbone"
-    raise ValueError(
-        "export supports `AlbertClassifier` and `AlbertBackbone` for now. "
-        f"Received: {type(model).__name__}."
-    )
-
-
-class _ArgMax(keras.layers.Layer):
-    """int32 argmax over the last axis.
-
-    On TensorFlow it is `tf.argmax` itself: `keras.ops.argmax` adds a
-    bitwise test for -0.0 (`BitwiseAnd`) that TFLite has no builtin for.
-    """
-
-    def call(self, x):
-        if keras.backend.backend() == "tensorflow":
-            tf = _tf()
-            return tf.argmax(x, axis=-1, output_type=tf.int32)
-        return keras.ops.cast(keras.ops.argmax(x, axis=-1), "int32")
-
-    def compute_output_shape(self, shape):
-        return shape[:-1]
-
-    def compute_output_spec(self, x):
-        return keras.KerasTensor(x.shape[:-1], dtype="int32")
-
-
-def serving_model(model):
-    """Wraps `model` in a functional model with named serving outputs.
-
-    Classifiers return `probabilities` (softmax over classes), `labels`
-    (argmax, int32) and `logits`; a regressor (`num_classes=1`) returns
-    `scores`. A backbone returns `pooled_output` and `sequence_output`.
-    The wrapper shares the model's layers and weights.
-
-    Args:
-        model: an `AlbertClassifier` or `AlbertBackbone`.
-
-    Returns:
-        A `keras.Model` on the token-id dict with a dict of named outputs.
-
-    Example:
-    ```python
-    wrapped = serving_model(classifier)
-    wrapped(classifier.preprocessor(["a film"]))["labels"]
-    ```
-    """
-    kind = _task_kind(model)
-    inputs = {
-        name: keras.Input(shape=(None,), dtype="int32", name=name)
-        for name in TOKEN_INPUTS
-    }
-    if kind != "backbone":
-        # The task's graph without the task object: the task tracks its
-        # preprocessor, whose tensorflow-text resource would otherwise be
-        # saved (and required by the server) even in a token-id export.
-        model = _without_preprocessor(model)
-    outputs = model(inputs)
-    if kind == "backbone":
-        named = {
-            "pooled_output": outputs["pooled_output"],
-            "sequence_output": outputs["sequence_output"],
-        }
-    elif model.num_classes == 1:
-        named = {"scores": outputs}
-    else:
-        if model.activation is None:
-            logits = outputs
-            probabilities = keras.ops.softmax(logits, axis=-1)
-            named = {"logits": logits}
-        elif model.activation == "softmax":
-            probabilities = outputs
-            named = {}
-        else:
-            # Other activations (e.g. sigmoid, multi-label) are not a
-            # distribution; report them as they are.
-            probabilities = outputs
-            named = {}
-        named["probabilities"] = probabilities
-        named["labels"] = _ArgMax(name="labels")(outputs)
-    return keras.Model(inputs, named, name=f"{model.name}_serving")
-
-
-def _without_preprocessor(task):
-    core = keras.Model(task.input, task.output, name=task.name)
-    for name in ("num_classes", "activation"):
-        setattr(core, name, getattr(task, name))
-    return core
-
-
-def export_settings(model, preprocessor):
-    """The JSON-able description written next to exported artifacts."""
-    kind = _task_kind(model)
-    settings = {
-        "task": kind,
-        "keras_backend": keras.backend.backend(),
-        "inputs": list(TOKEN_INPUTS),
-    }
-    if kind == "classifier":
-        settings["num_classes"] = model.num_classes
-    if preprocessor is not None:
-        tokenizer = preprocessor.tokenizer
-        settings["preprocessor"] = {
-            "sequence_length": preprocessor.sequence_length,
-            "truncate": preprocessor.truncate,
-            "pad_to_multiple_of": preprocessor.pad_to_multiple_of,
-            "lowercase": tokenizer.lowercase,
-            "strip_accents": tokenizer.strip_accents,
-            "pad_token_id": tokenizer.pad_token_id,
-            "cls_token_id": tokenizer.cls_token_id,
-            "sep_token_id": tokenizer.sep_token_id,
-        }
-    return settings
 
 
 def _clean_text(text):
@@ -195,7 +78,8 @@ def _share_variable_storage(archive):
 
 
 def export_saved_model(model, export_dir, preprocessor="auto",
-                       text_signatures=True, verbose=False):
+                       text_signatures=True, max_answer_length=30,
+                       verbose=False):
     """Exports a task model or backbone as a TF SavedModel for serving.
 
     Signatures:
@@ -209,16 +93,24 @@ def export_saved_model(model, export_dir, preprocessor="auto",
       outputs for `[CLS] a [SEP] b [SEP]`.
     - `serve_token_ids`: `token_ids`, `segment_ids`, `padding_mask` (int32
       `(batch, length)`, any length up to the backbone's
-      `max_sequence_length`) -> the same outputs.
+      `max_sequence_length`; `(batch, choices, length)` for multiple
+      choice) -> the same outputs.
 
-    The text signatures are only written when a preprocessor is available
-    and `text_signatures=True`; otherwise `serving_default` is the token-id
-    signature and the graph has no tensorflow-text ops, so it runs on a
-    stock TF Serving build (clients tokenize with the shipped
-    `spiece.model` and settings).
-    Outputs: `probabilities`, `labels` (and `logits`) for classifiers,
-    `scores` for regressors, `pooled_output` and `sequence_output` for a
-    backbone. The SentencePiece model travels inside the SavedModel;
+    The text signatures are written for classifiers and backbones with an
+    `AlbertPreprocessor` and `text_signatures=True`; otherwise
+    `serving_default` is the token-id signature and the graph has no
+    tensorflow-text ops, so it runs on a stock TF Serving build (clients
+    tokenize with the shipped `spiece.model` and settings). Token
+    classification, question answering and multiple choice need their
+    word/offset alignment or windowing done by the client (their
+    preprocessors, rebuilt from the settings file), so they export token
+    ids only.
+    Outputs are those of `serving_model`: `probabilities`, `labels` (and
+    `logits`) for classifiers, `scores` for regressors, per-piece tags for
+    token classifiers, start/end logits and the best span for question
+    answering, per-option scores for multiple choice, `pooled_output` and
+    `sequence_output` for a backbone. The SentencePiece model travels
+    inside the SavedModel;
     `assets.extra/spiece.model` and `keras_albert_export.json` (the baked-in
     settings) are written beside it for clients that tokenize themselves.
 
@@ -226,7 +118,7 @@ def export_saved_model(model, export_dir, preprocessor="auto",
     the SentencePiece ops), not `keras_albert`.
 
     Args:
-        model: an `AlbertClassifier` or `AlbertBackbone`.
+        model: a backbone or any task model (see `serving_model`).
         export_dir: output directory (a TF Serving version directory, e.g.
             `savedmodels/albert_classifier/1`).
         preprocessor: `"auto"` uses `model.preprocessor` when the model has
@@ -236,6 +128,8 @@ def export_saved_model(model, export_dir, preprocessor="auto",
             signatures). `False` keeps the graph to core TensorFlow ops for
             servers without tensorflow-text, still writing `spiece.model`
             and the preprocessing settings beside it.
+        max_answer_length: question answering: the longest span (pieces)
+            the `span_*` outputs consider.
         verbose: bool. Let Keras print the exported endpoints.
 
     Returns:
@@ -256,13 +150,15 @@ def export_saved_model(model, export_dir, preprocessor="auto",
     tf = _tf()
     if preprocessor == "auto":
         preprocessor = getattr(model, "preprocessor", None)
-    wrapped = serving_model(model)
+    if task_kind(model) not in ("classifier", "backbone"):
+        text_signatures = False
+    wrapped = serving_model(model, max_answer_length)
 
     archive = keras.export.ExportArchive()
-    token_spec = {
-        name: tf.TensorSpec((None, None), tf.int32, name=name)
-        for name in TOKEN_INPUTS
-    }
+    token_spec = token_signature(model)
+    # jax2tf shape: a multiple-choice model's option count is fixed.
+    shape = f"(batch, {model.num_choices}, length)" if len(
+        token_spec["token_ids"].shape) == 3 else "(batch, length)"
     # Registered first because on JAX this is the jax2tf-converted model;
     # the string signatures below call it from plain TF.
     kwargs = {}
@@ -274,7 +170,7 @@ def export_saved_model(model, export_dir, preprocessor="auto",
         max_length = getattr(model, "backbone", model).max_sequence_length
         kwargs["jax2tf_kwargs"] = {
             "polymorphic_shapes": [
-                {name: "(batch, length)" for name in TOKEN_INPUTS}
+                {name: shape for name in TOKEN_INPUTS}
             ],
             "polymorphic_constraints": [f"length <= {max_length}"],
             # Serving needs no gradients, and jax2tf's gradient tracing
@@ -324,5 +220,6 @@ def export_saved_model(model, export_dir, preprocessor="auto",
         preprocessor.tokenizer.save_assets(extra)
     with open(os.path.join(export_dir, SETTINGS_FILENAME), "w",
               encoding="utf-8") as f:
-        json.dump(export_settings(model, preprocessor), f, indent=2)
+        json.dump(export_settings(model, preprocessor, max_answer_length),
+                  f, indent=2)
     return export_dir

@@ -2,10 +2,13 @@
 
 import keras
 import numpy as np
-from keras_hub.src.layers.preprocessing.preprocessing_layer import (
-    PreprocessingLayer,
+
+from keras_albert.preprocessing.albert_preprocessing_layer import (
+    AlbertPreprocessingLayer,
+    check_pad_to_multiple_of,
+    check_sequence_length,
+    check_truncate,
 )
-from keras_hub.src.utils.tensor_utils import preprocessing_function
 
 try:
     import tensorflow as tf
@@ -40,7 +43,7 @@ def _as_tf_text(value):
 
 
 @keras.saving.register_keras_serializable(package="keras_albert")
-class AlbertPreprocessor(PreprocessingLayer):
+class AlbertPreprocessor(AlbertPreprocessingLayer):
     """Tokenizes and packs `[CLS] a [SEP]` or `[CLS] a [SEP] b [SEP]`.
 
     Returns `{"token_ids", "segment_ids", "padding_mask"}`, int32 tensors of
@@ -83,6 +86,8 @@ class AlbertPreprocessor(PreprocessingLayer):
     ```
     """
 
+    config_arguments = ("truncate",)
+
     def __init__(
         self,
         tokenizer,
@@ -91,31 +96,12 @@ class AlbertPreprocessor(PreprocessingLayer):
         pad_to_multiple_of=8,
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        if truncate not in TRUNCATION_STRATEGIES:
-            raise ValueError(
-                f"`truncate` must be one of {TRUNCATION_STRATEGIES}. "
-                f"Received: truncate={truncate!r}."
-            )
-        if sequence_length is None or int(sequence_length) < 3:
-            raise ValueError(
-                "`sequence_length` must be at least 3 (room for "
-                f"`[CLS] [SEP] [SEP]`). Received: {sequence_length}."
-            )
-        if pad_to_multiple_of is None:
-            pad_to_multiple_of = 1
-        if int(pad_to_multiple_of) < 1:
-            raise ValueError(
-                "`pad_to_multiple_of` must be a positive integer. "
-                f"Received: {pad_to_multiple_of}."
-            )
-        self.tokenizer = tokenizer
-        self.sequence_length = int(sequence_length)
-        self.truncate = truncate
-        self.pad_to_multiple_of = int(pad_to_multiple_of)
-        # No weights: the tracked tokenizer would otherwise make Keras warn
-        # about unbuilt state on the first call.
-        self.built = True
+        super().__init__(tokenizer, **kwargs)
+        self.truncate = check_truncate(truncate, TRUNCATION_STRATEGIES)
+        self.sequence_length = check_sequence_length(
+            sequence_length, 3, "`[CLS] [SEP] [SEP]`"
+        )
+        self.pad_to_multiple_of = check_pad_to_multiple_of(pad_to_multiple_of)
 
     def __call__(self, *args, **kwargs):
         # keras_hub's base unpacks any lone 2/3-tuple as `(x, y[, sw])`,
@@ -171,16 +157,6 @@ class AlbertPreprocessor(PreprocessingLayer):
             )
         return segments, rank == 0
 
-    def _tokenize(self, text):
-        ids = self.tokenizer.tokenize_tf(text)
-        if isinstance(ids, tf.Tensor):
-            # The tokenizer has its own `sequence_length`: padding is only
-            # ever `<pad>`, which text cannot produce.
-            ids = tf.RaggedTensor.from_tensor(
-                ids, padding=self.tokenizer.pad_token_id
-            )
-        return tf.cast(ids, tf.int32)
-
     def pack(self, x):
         """Packs strings into the model-input dict (TF tensors only)."""
         segments, unbatched = self._segments(x)
@@ -201,50 +177,7 @@ class AlbertPreprocessor(PreprocessingLayer):
             end_of_segment_id=self.tokenizer.sep_token_id,
         )
 
-        lengths = token_ids.row_lengths()
-        longest = tf.reduce_max(tf.concat([lengths, [0]], axis=0))
-        multiple = tf.constant(self.pad_to_multiple_of, longest.dtype)
-        length = tf.minimum(
-            (longest + multiple - 1) // multiple * multiple,
-            tf.constant(self.sequence_length, longest.dtype),
-        )
-        shape = tf.stack([token_ids.nrows(), length])
-        outputs = {
-            "token_ids": token_ids.to_tensor(
-                default_value=self.tokenizer.pad_token_id, shape=shape
-            ),
-            "segment_ids": segment_ids.to_tensor(default_value=0, shape=shape),
-            "padding_mask": tf.sequence_mask(lengths, length),
-        }
-        outputs = {k: tf.cast(v, tf.int32) for k, v in outputs.items()}
+        outputs = self._pad_rows(token_ids, segment_ids)
         if unbatched:
             outputs = {k: v[0] for k, v in outputs.items()}
         return outputs
-
-    @preprocessing_function
-    def call(self, x, y=None, sample_weight=None):
-        x = self.pack(x)
-        return keras.utils.pack_x_y_sample_weight(x, y, sample_weight)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "tokenizer": keras.saving.serialize_keras_object(
-                    self.tokenizer
-                ),
-                "sequence_length": self.sequence_length,
-                "truncate": self.truncate,
-                "pad_to_multiple_of": self.pad_to_multiple_of,
-            }
-        )
-        return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        if isinstance(config.get("tokenizer"), dict):
-            config["tokenizer"] = keras.saving.deserialize_keras_object(
-                config["tokenizer"]
-            )
-        return cls(**config)

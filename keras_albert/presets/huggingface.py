@@ -74,6 +74,9 @@ _ARCHITECTURES = {
     "AlbertMaskedLM": ("AlbertForMaskedLM", "albert."),
     "AlbertPretrainer": ("AlbertForPreTraining", "albert."),
     "AlbertClassifier": ("AlbertForSequenceClassification", "albert."),
+    "AlbertTokenClassifier": ("AlbertForTokenClassification", "albert."),
+    "AlbertQuestionAnswerer": ("AlbertForQuestionAnswering", "albert."),
+    "AlbertMultipleChoice": ("AlbertForMultipleChoice", "albert."),
 }
 
 
@@ -309,11 +312,19 @@ def model_to_hf_config(model):
     backbone = getattr(model, "backbone", model)
     config = backbone_to_hf_config(backbone)
     config["architectures"] = [arch]
-    if weight_layout.classifier_head(model) is not None:
+    # A multiple-choice head scores one option at a time (Dense(1)); it has
+    # no labels for transformers to know about.
+    if weight_layout.classifier_head(model) is not None and (
+        arch != "AlbertForMultipleChoice"
+    ):
         num = int(model.head.units)
+        # Named labels (a tagger's tags) travel as transformers' id2label.
+        names = getattr(model, "labels", None)
+        if not (isinstance(names, (list, tuple)) and len(names) == num):
+            names = [f"LABEL_{i}" for i in range(num)]
         config["num_labels"] = num
-        config["id2label"] = {str(i): f"LABEL_{i}" for i in range(num)}
-        config["label2id"] = {f"LABEL_{i}": i for i in range(num)}
+        config["id2label"] = {str(i): str(n) for i, n in enumerate(names)}
+        config["label2id"] = {str(n): i for i, n in enumerate(names)}
         config["classifier_dropout_prob"] = float(
             getattr(model, "dropout", 0.1)
         )

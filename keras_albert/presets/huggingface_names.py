@@ -44,6 +44,9 @@ _FIXED = {
     # it maps to weight_layout's pseudo-names.
     "classifier.weight": "classifier/kernel",
     "classifier.bias": "classifier/bias",
+    # AlbertForQuestionAnswering's start/end projection.
+    "qa_outputs.weight": "qa_outputs/kernel",
+    "qa_outputs.bias": "qa_outputs/bias",
 }
 _FIXED_REVERSE = {v: k for k, v in _FIXED.items()}
 
@@ -97,7 +100,8 @@ def google_to_hf_name(google_name, prefix="albert."):
     whether the array must be transposed."""
     if google_name in _FIXED_REVERSE:
         hf = _FIXED_REVERSE[google_name]
-        is_head = google_name.startswith(("cls/", "classifier/"))
+        is_head = google_name.startswith(("cls/", "classifier/",
+                                          "qa_outputs/"))
         return (hf if is_head else prefix + hf), google_name.endswith(
             "/kernel"
         )

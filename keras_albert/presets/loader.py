@@ -248,7 +248,14 @@ def load_preprocessor(preset, preprocessor_cls, **kwargs):
         return None
     config = {}
     if os.path.isfile(config_path):
-        config = dict(kaf.read_json(config_path).get("config", {}))
+        saved = kaf.read_json(config_path)
+        # Settings of another preprocessor class (e.g. a classifier preset
+        # loaded for QA) do not apply; that class starts from its defaults.
+        registered = saved.get("registered_name")
+        if registered is None or registered == (
+            keras.saving.get_registered_name(preprocessor_cls)
+        ):
+            config = dict(saved.get("config", {}))
     config.pop("tokenizer", None)
     for key in ("name", "trainable", "dtype"):
         config.pop(key, None)

@@ -114,6 +114,23 @@ def classifier_head(model):
     return None
 
 
+# Extractive QA's start/end projection: Hugging Face's `qa_outputs` of
+# `AlbertForQuestionAnswering` (Google's SQuAD scripts use other heads).
+SPAN_KERNEL = "qa_outputs/kernel"
+SPAN_BIAS = "qa_outputs/bias"
+
+
+def span_head(model):
+    """The `Dense(2)` start/end head of a question-answering task, or None.
+
+    `AlbertQuestionAnswerer` exposes it as `model.span_head`.
+    """
+    import keras
+
+    head = getattr(model, "span_head", None)
+    return head if isinstance(head, keras.layers.Dense) else None
+
+
 def model_variables(model):
     """Google-named variables of a backbone or task model.
 
@@ -129,6 +146,9 @@ def model_variables(model):
     head = classifier_head(model)
     if head is not None:
         out.update(classifier_head_variables(head))
+    head = span_head(model)
+    if head is not None:
+        out.update({SPAN_KERNEL: head.kernel, SPAN_BIAS: head.bias})
     return out
 
 

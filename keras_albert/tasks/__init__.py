@@ -2,8 +2,20 @@
 
 from keras_albert.tasks.albert_classifier import AlbertClassifier
 from keras_albert.tasks.albert_masked_lm import AlbertMaskedLM
+from keras_albert.tasks.albert_multiple_choice import AlbertMultipleChoice
 from keras_albert.tasks.albert_pretrainer import AlbertPretrainer
+from keras_albert.tasks.albert_question_answerer import (
+    AlbertQuestionAnswerer,
+)
 from keras_albert.tasks.albert_task import AlbertTask
+from keras_albert.tasks.albert_token_classifier import AlbertTokenClassifier
 
-__all__ = ["AlbertClassifier", "AlbertMaskedLM", "AlbertPretrainer",
-           "AlbertTask"]
+__all__ = [
+    "AlbertClassifier",
+    "AlbertMaskedLM",
+    "AlbertMultipleChoice",
+    "AlbertPretrainer",
+    "AlbertQuestionAnswerer",
+    "AlbertTask",
+    "AlbertTokenClassifier",
+]

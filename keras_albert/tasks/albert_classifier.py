@@ -2,6 +2,9 @@
 
 import keras
 
+from keras_albert.metrics.classification import classification_scores
+from keras_albert.metrics.classification import regression_scores
+from keras_albert.metrics.pearson_correlation import PearsonCorrelation
 from keras_albert.preprocessing.albert_preprocessor import AlbertPreprocessor
 from keras_albert.tasks.albert_task import AlbertTask
 
@@ -47,9 +50,7 @@ class AlbertClassifier(AlbertTask):
         self.head = keras.layers.Dense(
             num_classes,
             activation=activation,
-            kernel_initializer=keras.initializers.TruncatedNormal(
-                stddev=backbone.initializer_range
-            ),
+            kernel_initializer=self._head_initializer(backbone),
             name="logits",
         )
         outputs = self.head(self.head_dropout(pooled))
@@ -63,11 +64,11 @@ class AlbertClassifier(AlbertTask):
     def compile(self, optimizer="auto", loss="auto", metrics="auto", **kwargs):
         """`compile()` with ALBERT fine-tuning defaults for `"auto"`:
         AdamW at 2e-5, cross-entropy on logits (MSE for regression) and
-        accuracy (mean absolute error for regression)."""
+        accuracy (mean absolute error and Pearson's r for regression)."""
         regression = self.num_classes == 1
         from_logits = self.activation is None
         if optimizer == "auto":
-            optimizer = keras.optimizers.AdamW(2e-5, weight_decay=0.01)
+            optimizer = self._fine_tuning_optimizer()
         if loss == "auto":
             loss = (
                 keras.losses.MeanSquaredError() if regression
@@ -77,11 +78,34 @@ class AlbertClassifier(AlbertTask):
             )
         if metrics == "auto":
             metrics = (
-                [keras.metrics.MeanAbsoluteError()] if regression
+                [keras.metrics.MeanAbsoluteError(), PearsonCorrelation()]
+                if regression
                 else [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
             )
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics,
                         **kwargs)
+
+    def task_metrics(self, x, y, batch_size=32):
+        """GLUE's scores on `x` (texts, `(a, b)` pairs, token dicts or a
+        dataset of them) against labels `y`.
+
+        Returns:
+            For classification `accuracy`, `macro_f1`, `mcc` (and `f1` of
+            class 1 with two classes); for regression (`num_classes=1`)
+            `pearson`, `spearman` and `mse`.
+        """
+        import numpy as np
+
+        predictions = np.asarray(
+            self.predict(x, batch_size=batch_size, verbose=0))
+        y = np.asarray(y)
+        if len(predictions) != len(y):
+            raise ValueError(
+                f"Got {len(predictions)} predictions for {len(y)} labels.")
+        if self.num_classes == 1:
+            return regression_scores(y.reshape(-1), predictions.reshape(-1))
+        return classification_scores(
+            y.reshape(-1), predictions.argmax(-1), self.num_classes)
 
     def get_config(self):
         config = super().get_config()

@@ -34,6 +34,10 @@ def _is_text_input(x):
     )
 
 
+def _as_list(value):
+    return list(value) if isinstance(value, (list, tuple)) else value
+
+
 def _is_dataset(x):
     return type(x).__module__.startswith("tensorflow") and hasattr(
         x, "element_spec"
@@ -53,6 +57,10 @@ class AlbertTask(FunctionalModel):
     """
 
     preprocessor_cls = None
+    # Task arguments that change the head's weights' shapes: a saved task
+    # asked for another value keeps its backbone and gets a fresh head.
+    # Other arguments (e.g. `dropout`) are applied to the saved task.
+    head_arguments = ("num_classes", "labels")
 
     # -- presets -------------------------------------------------------
     @classmethod
@@ -125,10 +133,10 @@ class AlbertTask(FunctionalModel):
             return None
         saved_config = saved.get("config", {})
         # A different head shape (e.g. other num_classes) means a new head.
-        for key, value in kwargs.items():
-            if key in saved_config and not isinstance(
-                saved_config[key], dict
-            ) and saved_config[key] != value:
+        for key in cls.head_arguments:
+            if key in kwargs and key in saved_config and _as_list(
+                saved_config[key]
+            ) != _as_list(kwargs[key]):
                 return None
         return loader.load_task(
             cls, preset, load_weights, backbone_overrides, **kwargs
@@ -148,6 +156,42 @@ class AlbertTask(FunctionalModel):
         from keras_albert.presets.loader import save_preset
 
         save_preset(self, preset_dir, format=format)
+
+    # -- shared by the task heads ----------------------------------------
+    @staticmethod
+    def _head_initializer(backbone):
+        """Kernel initializer of a fresh task head: the truncated normal of
+        ALBERT's own layers, with the backbone's `initializer_range`."""
+        return keras.initializers.TruncatedNormal(
+            stddev=backbone.initializer_range
+        )
+
+    @staticmethod
+    def _fine_tuning_optimizer():
+        """A new optimizer for `compile(optimizer="auto")` of the
+        fine-tuning tasks: AdamW at 2e-5 with weight decay 0.01."""
+        # New each call: an optimizer holds per-model state.
+        return keras.optimizers.AdamW(2e-5, weight_decay=0.01)
+
+    def _require_preprocessor(self, received, preprocessor_name=None):
+        """`self.preprocessor`, or a ValueError saying how to attach one.
+
+        Args:
+            received: str. What the caller passed that needs a
+                preprocessor (e.g. `"raw text"`), named in the message.
+            preprocessor_name: str. The preprocessor class the message
+                suggests; defaults to the task's `preprocessor_cls`.
+        """
+        if self.preprocessor is None:
+            if preprocessor_name is None:
+                preprocessor_name = self.preprocessor_cls.__name__
+            raise ValueError(
+                f"{type(self).__name__} got {received} but has no "
+                "preprocessor. Build it with `from_preset` on a preset that "
+                "has a tokenizer, or pass `preprocessor="
+                f"{preprocessor_name}(tokenizer)`."
+            )
+        return self.preprocessor
 
     # -- config --------------------------------------------------------
     def get_config(self):
@@ -181,13 +225,9 @@ class AlbertTask(FunctionalModel):
                       shuffle=False):
         import tensorflow as tf
 
-        if self.preprocessor is None:
-            raise ValueError(
-                f"{type(self).__name__} got raw text but has no "
-                "preprocessor. Build it with `from_preset` on a preset that "
-                "has a tokenizer, or pass `preprocessor=AlbertPreprocessor"
-                "(tokenizer)`."
-            )
+        # Raw strings and `(a, b)` pairs are what `AlbertPreprocessor`
+        # packs, whatever preprocessor class the task itself uses.
+        self._require_preprocessor("raw text", "AlbertPreprocessor")
         x = tuple(np.asarray(v) for v in x) if isinstance(x, tuple) else (
             np.asarray(x)
         )

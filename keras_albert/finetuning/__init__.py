@@ -1,0 +1,14 @@
+"""Fine-tuning recipes shared by every task: the optimizer and schedule,
+layer-wise learning-rate decay, and the `keras-albert finetune` command."""
+
+from keras_albert.finetuning.finetuning_optimizer import finetuning_optimizer
+from keras_albert.finetuning.layer_decay import layerwise_learning_rate_scales
+from keras_albert.finetuning.layer_decay import parameter_depths
+from keras_albert.finetuning.layerwise_adamw import LayerwiseAdamW
+
+__all__ = [
+    "LayerwiseAdamW",
+    "finetuning_optimizer",
+    "layerwise_learning_rate_scales",
+    "parameter_depths",
+]

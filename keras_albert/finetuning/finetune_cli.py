@@ -1,0 +1,186 @@
+"""`keras-albert finetune`: fine-tune a preset on a task from data files.
+
+Example:
+```
+keras-albert finetune --task classify --preset base \
+    --train glue/SST-2/train.tsv --eval glue/SST-2/dev.tsv --output sst2/
+keras-albert finetune --task regress --preset base \
+    --train glue/STS-B/train.tsv --eval glue/STS-B/dev.tsv --output stsb/
+keras-albert finetune --task ner --preset base --train conll/train.txt \
+    --eval conll/valid.txt --output ner/ --layer-decay 0.9
+keras-albert finetune --task squad --preset base --train train-v2.0.json \
+    --eval dev-v2.0.json --sequence-length 384 --output squad2/
+keras-albert finetune --task race --preset base --train RACE/train \
+    --eval RACE/dev --sequence-length 512 --output race/
+```
+
+Prints Keras' progress bar while training, then the task's metrics on
+`--eval` (GLUE scores, entity F1, SQuAD EM/F1 or RACE accuracy), and saves
+the fine-tuned model as a preset directory that `from_preset` restores.
+"""
+
+import json
+import math
+import os
+
+TASKS = ("classify", "regress", "ner", "squad", "race")
+
+
+def _read(args, path, train_info=None):
+    """`(x, y, info)` for one data file; `info` carries what the evaluation
+    file must share with training (label names)."""
+    if args.task in ("classify", "regress"):
+        from keras_albert.datasets.text_classification import (
+            load_text_classification,
+        )
+
+        x, y, names = load_text_classification(
+            path, text_column=args.text_column,
+            text_pair_column=args.text_pair_column,
+            label_column=args.label_column,
+            label_names=(train_info or {}).get("label_names"),
+            regression=args.task == "regress", return_label_names=True,
+        )
+        if y is None:
+            raise SystemExit(f"{path} has no label column; see --label-column.")
+        return x, y, {"label_names": names}
+    if args.task == "ner":
+        from keras_albert.datasets.conll import conll_labels
+        from keras_albert.datasets.conll import load_conll
+
+        x, y = load_conll(path)
+        return x, y, {"labels": (train_info or {}).get("labels")
+                      or conll_labels(y)}
+    if args.task == "squad":
+        from keras_albert.datasets.squad import load_squad
+
+        x, y = load_squad(path)
+        return x, y, {}
+    from keras_albert.datasets.race import load_race
+
+    x, y = load_race(path)
+    return x, y, {}
+
+
+def _num_examples(x):
+    if isinstance(x, dict):
+        return len(next(iter(x.values())))
+    if isinstance(x, tuple):
+        return len(x[0])
+    return len(x)
+
+
+def _build(args, train_y, info):
+    import numpy as np
+
+    import keras_albert
+
+    kwargs = {}
+    if args.sequence_length:
+        kwargs["sequence_length"] = args.sequence_length
+    if args.task == "classify":
+        names = info["label_names"]
+        num_classes = len(names) if names else int(np.max(train_y)) + 1
+        return keras_albert.AlbertClassifier.from_preset(
+            args.preset, num_classes=max(num_classes, 2), **kwargs)
+    if args.task == "regress":
+        return keras_albert.AlbertClassifier.from_preset(
+            args.preset, num_classes=1, **kwargs)
+    if args.task == "ner":
+        return keras_albert.AlbertTokenClassifier.from_preset(
+            args.preset, labels=info["labels"], **kwargs)
+    if args.task == "squad":
+        model = keras_albert.AlbertQuestionAnswerer.from_preset(
+            args.preset, **kwargs)
+        if args.doc_stride and model.preprocessor is not None:
+            model.preprocessor.doc_stride = args.doc_stride
+        return model
+    return keras_albert.AlbertMultipleChoice.from_preset(
+        args.preset, num_choices=args.num_choices, **kwargs)
+
+
+def run(args):
+    """Runs the `finetune` subcommand; returns the metrics dict."""
+    import keras
+
+    from keras_albert.finetuning.finetuning_optimizer import (
+        finetuning_optimizer,
+    )
+
+    if args.seed is not None:
+        keras.utils.set_random_seed(args.seed)
+    x, y, info = _read(args, args.train)
+    eval_data = _read(args, args.eval, info) if args.eval else None
+    model = _build(args, y, info)
+    if model.preprocessor is None:
+        raise SystemExit(
+            f"{args.preset!r} has no tokenizer, so raw text cannot be "
+            "tokenized. Use a preset directory with spiece.model (e.g. one "
+            "written by `keras-albert convert`)."
+        )
+    steps_per_epoch = math.ceil(_num_examples(x) / args.batch_size)
+    model.compile(optimizer=finetuning_optimizer(
+        model, args.learning_rate, total_steps=args.epochs * steps_per_epoch,
+        warmup_ratio=args.warmup_ratio, weight_decay=args.weight_decay,
+        layer_decay=args.layer_decay,
+    ))
+    model.fit(x, y, batch_size=args.batch_size, epochs=args.epochs,
+              verbose=1 if args.progress else 2)
+    metrics = {}
+    if eval_data is not None:
+        eval_x, eval_y, _ = eval_data
+        metrics = model.task_metrics(eval_x, eval_y,
+                                     batch_size=args.batch_size)
+        width = max(len(k) for k in metrics)
+        print(f"\n{args.task} on {args.eval} "
+              f"({_num_examples(eval_x)} examples):")
+        for name, value in metrics.items():
+            print(f"  {name:<{width}}  {value:.4f}")
+    if args.output:
+        model.save_to_preset(args.output)
+        with open(os.path.join(args.output, "finetune_metrics.json"), "w",
+                  encoding="utf-8") as f:
+            json.dump({"task": args.task, "train": args.train,
+                       "eval": args.eval, "metrics": metrics}, f, indent=2)
+        print(f"Saved the fine-tuned model to {args.output}")
+    return metrics
+
+
+def add_parser(subparsers):
+    """Adds `finetune --task ... --preset ... --train ...`."""
+    parser = subparsers.add_parser(
+        "finetune", help="Fine-tune a preset on a task from data files.",
+        description=__doc__.split("\n\n")[0],
+    )
+    parser.add_argument("--task", choices=TASKS, required=True,
+                        help="classify/regress: CSV, TSV or JSONL; ner: "
+                             "CoNLL; squad: SQuAD v1.1/v2.0 JSON; race: "
+                             "RACE directory, .txt or JSONL.")
+    parser.add_argument("--preset", required=True,
+                        help="Anything `from_preset` accepts.")
+    parser.add_argument("--train", required=True)
+    parser.add_argument("--eval", default=None)
+    parser.add_argument("--output", default=None,
+                        help="Preset directory to save the model to.")
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--learning-rate", type=float, default=2e-5)
+    parser.add_argument("--warmup-ratio", type=float, default=0.1)
+    parser.add_argument("--weight-decay", type=float, default=0.01)
+    parser.add_argument("--layer-decay", type=float, default=1.0,
+                        help="Layer-wise learning-rate decay in (0, 1]; "
+                             "1 disables it.")
+    parser.add_argument("--sequence-length", type=int, default=None)
+    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--text-column", default=None)
+    parser.add_argument("--text-pair-column", default=None)
+    parser.add_argument("--label-column", default=None)
+    parser.add_argument("--doc-stride", type=int, default=None,
+                        help="squad: overlap between context windows.")
+    parser.add_argument("--num-choices", type=int, default=4,
+                        help="race: options per question.")
+    parser.add_argument("--no-progress", dest="progress",
+                        action="store_false",
+                        help="One line per epoch instead of a progress bar.")
+    parser.set_defaults(func=run)
+    return parser

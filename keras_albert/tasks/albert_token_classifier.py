@@ -1,0 +1,577 @@
+"""Token classification (NER, chunking, POS) on ALBERT's sequence output."""
+
+import warnings
+
+import keras
+import numpy as np
+
+from keras_albert.metrics.sequence_labeling import entity_scores
+from keras_albert.metrics.sequence_labeling import get_entities
+from keras_albert.metrics.sequence_labeling import infer_scheme
+from keras_albert.metrics.sequence_labeling import token_accuracy
+from keras_albert.preprocessing import (
+    albert_token_classification_preprocessor as token_preprocessing,
+)
+from keras_albert.tasks.albert_task import AlbertTask
+
+OUTSIDE = "O"
+_POOLER_NO_GRADIENT = (
+    r"Gradients do not exist for variables "
+    r"\['[^']*pooler/kernel', '[^']*pooler/bias'\]"
+)
+
+
+def _check_labels(labels):
+    if isinstance(labels, (str, bytes, dict)) or not hasattr(
+            labels, "__iter__"):
+        raise ValueError(
+            "`labels` must be a list of tag strings in id order, e.g. "
+            f"['O', 'B-PER', 'I-PER']. Received: {labels!r}."
+        )
+    labels = list(labels)
+    if not labels:
+        raise ValueError("`labels` must name at least one tag.")
+    for label in labels:
+        if not isinstance(label, str) or not label:
+            raise ValueError(
+                f"Every label must be a non-empty string. Received: "
+                f"{label!r} in {labels}."
+            )
+    duplicates = sorted({t for t in labels if labels.count(t) > 1})
+    if duplicates:
+        raise ValueError(f"`labels` repeats {duplicates}: {labels}.")
+    return labels
+
+
+def _tag_lists(y):
+    """Yields `(index, tags)` for every sentence's tags in `y`.
+
+    A sentence's tags given as one string are rejected: iterating it would
+    read its characters as tags. Lazy, so each sentence is checked in turn
+    with the caller's checks of its tags.
+    """
+    for i, tags in enumerate(y):
+        if isinstance(tags, str):
+            raise ValueError(
+                f"The tags of sentence {i} are one string ({tags!r}); "
+                "give a list with one tag per word."
+            )
+        yield i, tags
+
+
+def _is_sentence(value):
+    if isinstance(value, (str, bytes)):
+        return True
+    if isinstance(value, np.ndarray):
+        return value.ndim == 1 and value.dtype.kind in "USO"
+    return isinstance(value, (list, tuple)) and all(
+        isinstance(w, (str, bytes)) for w in value
+    )
+
+
+def _as_sentences(x):
+    """`x` as a list of sentences (strings or word lists) when it is the
+    task's natural input, else None (token dicts, datasets, arrays)."""
+    if isinstance(x, np.ndarray) and x.ndim == 1 and x.dtype.kind in "USO":
+        x = x.tolist()
+    if isinstance(x, (list, tuple)) and x and all(map(_is_sentence, x)):
+        return list(x)
+    return None
+
+
+def _hf_labels(preset):
+    """The tag list in a Hugging Face config's `id2label`, or a ValueError
+    when it has only transformers' placeholder names."""
+    from keras_albert.presets import huggingface
+    from keras_albert.presets import loader
+
+    _, folder = loader.localize(preset)
+    config = huggingface.read_hf_config(folder)
+    id2label = config.get("id2label") or {}
+    # JSON object keys are strings: "0", "1", ...
+    labels = [id2label.get(str(i)) for i in range(len(id2label))]
+    placeholder = all(
+        not isinstance(t, str) or t.startswith("LABEL_") for t in labels
+    )
+    if not labels or placeholder:
+        raise ValueError(
+            f"{preset!r} does not name its tags (its config.json has "
+            f"id2label={id2label or None}). Pass them in id order: "
+            "`AlbertTokenClassifier.from_preset(..., labels=['O', "
+            "'B-PER', ...])`."
+        )
+    return labels
+
+
+@keras.saving.register_keras_serializable(package="keras_albert")
+class AlbertTokenClassifier(AlbertTask):
+    """ALBERT with a dense tag classifier on every token.
+
+    Outputs logits `(batch, length, len(labels))`, the layout of Hugging
+    Face's `AlbertForTokenClassification` (dropout, then one `Dense`), so
+    its checkpoints load with `from_preset` and `save_to_preset(...,
+    format="hf")` writes one back.
+
+    With a preprocessor attached the model takes sentences as lists of
+    words (what `keras_albert.datasets.load_conll` returns) or raw strings
+    (split on whitespace), with one tag string per word:
+
+    - training labels the first SentencePiece piece of each word with the
+      word's tag; other pieces, `[CLS]`, `[SEP]` and padding carry no loss
+      (the default loss is a mean over labelled pieces only, and the
+      default accuracy counts only them);
+    - predictions are read off each word's first piece;
+    - sentences longer than the window (`preprocessor.sequence_length`,
+      capped at the model's positions) are split into overlapping windows,
+      every word predicted in the window where it has most context; none
+      is truncated.
+
+    Token-id dicts and `tf.data` datasets of `(x, label_ids, label_mask)`
+    pass through to Keras unchanged.
+
+    Args:
+        backbone: an `AlbertBackbone`.
+        labels: list of tag strings in id order, e.g.
+            `["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]`. IOB1, IOB2 and
+            IOBES tags decode into entities; any other tag set still trains
+            and predicts tags (`predict_tags`).
+        preprocessor: optional `AlbertTokenClassificationPreprocessor`.
+        dropout: float. Dropout before the classifier (0.1 in ALBERT).
+
+    Example:
+    ```python
+    x, y = keras_albert.datasets.load_conll("eng.train")
+    ner = keras_albert.AlbertTokenClassifier.from_preset(
+        "base", labels=conll_labels(y))
+    ner.compile()
+    ner.fit(x, y, batch_size=32, epochs=3)
+    ner.predict_entities(["Ada Lovelace met Charles Babbage in London."])
+    # [[{'label': 'PER', 'text': 'Ada Lovelace', 'start': 0, 'end': 12,
+    #    'score': 0.98}, ...]]
+    ner.task_metrics(x_test, y_test)  # {'f1': ..., 'f1_PER': ..., ...}
+    ```
+    """
+
+    preprocessor_cls = (
+        token_preprocessing.AlbertTokenClassificationPreprocessor
+    )
+
+    def __init__(self, backbone, labels, preprocessor=None, dropout=0.1,
+                 **kwargs):
+        labels = _check_labels(labels)
+        inputs = backbone.input
+        sequence = backbone(inputs)["sequence_output"]
+        self.head_dropout = keras.layers.Dropout(dropout, name="head_dropout")
+        self.head = keras.layers.Dense(
+            len(labels),
+            kernel_initializer=self._head_initializer(backbone),
+            name="logits",
+        )
+        outputs = self.head(self.head_dropout(sequence))
+        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+        self.backbone = backbone
+        self.preprocessor = preprocessor
+        # A tuple: Keras would wrap a list attribute in a tracking list.
+        self._labels = tuple(labels)
+        self._label_ids = {t: i for i, t in enumerate(labels)}
+        self.dropout = float(dropout)
+
+    @property
+    def labels(self):
+        """The tag strings, in id order."""
+        return list(self._labels)
+
+    @property
+    def num_labels(self):
+        return len(self._labels)
+
+    # -- presets -------------------------------------------------------
+    @classmethod
+    def from_preset(cls, preset, load_weights=True, **kwargs):
+        """Builds the tagger from a preset (see `AlbertTask.from_preset`).
+
+        A directory saved from an `AlbertTokenClassifier` restores its own
+        `labels`; a Hugging Face `AlbertForTokenClassification` folder
+        supplies them from `id2label` when it names real tags. Any other
+        source (a backbone, another task, placeholder `LABEL_0` names)
+        needs `labels=[...]`. Passing `labels` that differ from a saved
+        model's starts a fresh classifier on the same backbone.
+        """
+        from keras_albert.presets import keras_albert_format as kaf
+        from keras_albert.presets import loader
+
+        if "labels" in kwargs:
+            kwargs["labels"] = _check_labels(kwargs["labels"])
+        else:
+            kind, where = loader.resolve(preset)
+            saved = (
+                kaf.load_task_config(where) if kind == "keras_albert"
+                else None
+            )
+            ours = keras.saving.get_registered_name(cls)
+            if kind in ("hf_dir", "hf_hub"):
+                kwargs["labels"] = _hf_labels(preset)
+            elif not (saved and saved.get("registered_name") == ours):
+                raise ValueError(
+                    f"{preset!r} holds no {cls.__name__}, so its tags are "
+                    "unknown. Pass them in id order: `from_preset(preset, "
+                    "labels=['O', 'B-PER', 'I-PER', ...])` (e.g. "
+                    "`conll_labels(y)`)."
+                )
+        return super().from_preset(preset, load_weights=load_weights,
+                                   **kwargs)
+
+    # -- training --------------------------------------------------------
+    def compile(self, optimizer="auto", loss="auto", metrics="auto", **kwargs):
+        """`compile()` with ALBERT fine-tuning defaults for `"auto"`: AdamW
+        at 2e-5 (weight decay 0.01), cross-entropy on logits averaged over
+        the labelled pieces only, and an `accuracy` over the same pieces.
+
+        Both use the label mask that the preprocessor passes as sample
+        weight (`weighted_metrics`); a custom loss sees it as
+        `sample_weight` too.
+        """
+        if optimizer == "auto":
+            optimizer = self._fine_tuning_optimizer()
+        if loss == "auto":
+            # Divides by the sum of the weights (the number of labelled
+            # pieces), not by batch * length, so the loss does not shrink
+            # with padding and sub-word pieces.
+            loss = keras.losses.SparseCategoricalCrossentropy(
+                from_logits=True, reduction="mean_with_sample_weight"
+            )
+        if metrics == "auto":
+            metrics = None
+            kwargs.setdefault(
+                "weighted_metrics",
+                [keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+            )
+        super().compile(optimizer=optimizer, loss=loss, metrics=metrics,
+                        **kwargs)
+
+    def _sequence_length(self):
+        preprocessor = self._require_preprocessor("words or text")
+        return min(preprocessor.sequence_length,
+                   self.backbone.max_sequence_length)
+
+    def _tag_ids(self, y, num_sentences):
+        if y is None:
+            raise ValueError(
+                "Training and evaluation on words need their tags: pass `y`, "
+                "one list of tag strings per sentence."
+            )
+        y = list(y)
+        if len(y) != num_sentences:
+            raise ValueError(
+                f"Got {num_sentences} sentences but {len(y)} tag lists."
+            )
+        ids = []
+        for i, tags in _tag_lists(y):
+            row = []
+            for w, tag in enumerate(tags):
+                if isinstance(tag, (int, np.integer)) and not isinstance(
+                        tag, bool) and 0 <= tag < self.num_labels:
+                    row.append(int(tag))
+                elif isinstance(tag, str) and tag in self._label_ids:
+                    row.append(self._label_ids[tag])
+                else:
+                    raise ValueError(
+                        f"Word {w} of sentence {i} has tag {tag!r}, which is "
+                        f"not one of the model's labels {self.labels}."
+                    )
+            ids.append(row)
+        return ids
+
+    def _labelled_dataset(self, sentences, y, batch_size, shuffle):
+        return self._require_preprocessor("words or text").dataset(
+            sentences, self._tag_ids(y, len(sentences)),
+            batch_size=batch_size or 32, shuffle=shuffle,
+            sequence_length=self._sequence_length(),
+        )
+
+    def _maybe_map_dataset(self, x):
+        import tensorflow as tf
+
+        if isinstance(x, tf.data.Dataset):
+            for spec in tf.nest.flatten(x.element_spec):
+                if getattr(spec, "dtype", None) == tf.string:
+                    raise ValueError(
+                        f"{type(self).__name__} does not map tf.data "
+                        "datasets of strings (words are aligned in Python). "
+                        "Pass lists of sentences and tags, or a dataset of "
+                        "packed `(x, label_ids, label_mask)` such as "
+                        "`preprocessor.dataset(...)` makes."
+                    )
+        return x
+
+    def _prepare_validation(self, data, batch_size):
+        if isinstance(data, (tuple, list)) and len(data) == 2:
+            sentences = _as_sentences(data[0])
+            if sentences is not None:
+                return self._labelled_dataset(sentences, data[1], batch_size,
+                                              shuffle=False)
+        return super()._prepare_validation(data, batch_size)
+
+    def fit(self, x=None, y=None, batch_size=None, epochs=1,
+            validation_data=None, shuffle=True, sample_weight=None,
+            **kwargs):
+        """Trains on sentences and their tags, or on packed inputs.
+
+        Args:
+            x: a list of sentences, each a list of words or a string (split
+                on whitespace); or token-id dicts / a `tf.data` dataset,
+                passed to Keras as is.
+            y: with sentences, one list of tag strings per sentence, one
+                tag per word.
+            batch_size: rows per batch (a long sentence may take several).
+            epochs: int.
+            validation_data: `(sentences, tags)` or anything Keras takes.
+            shuffle: bool. Reshuffle the rows every epoch.
+            sample_weight: only for packed inputs; sentences are weighted
+                by their label masks.
+        """
+        if validation_data is not None:
+            # Before `batch_size` is consumed below; Keras' own pass over
+            # the result leaves a dataset unchanged.
+            validation_data = self._prepare_validation(validation_data,
+                                                       batch_size)
+        sentences = _as_sentences(x)
+        if sentences is not None:
+            if sample_weight is not None:
+                raise ValueError(
+                    "`sample_weight` is not supported with sentences: the "
+                    "loss is weighted by the label mask of each row."
+                )
+            x = self._labelled_dataset(sentences, y, batch_size, shuffle)
+            y = batch_size = None
+            shuffle = False
+        with warnings.catch_warnings():
+            # Token classification never reads the pooled output (Hugging
+            # Face's model has no pooler), so the pooler gets no gradient;
+            # Keras would warn about exactly that on the first step.
+            warnings.filterwarnings("ignore", message=_POOLER_NO_GRADIENT)
+            return super().fit(
+                x=x, y=y, batch_size=batch_size, epochs=epochs,
+                validation_data=validation_data, shuffle=shuffle,
+                sample_weight=sample_weight, **kwargs,
+            )
+
+    def evaluate(self, x=None, y=None, batch_size=None, sample_weight=None,
+                 **kwargs):
+        """Keras `evaluate` (loss and accuracy over labelled pieces);
+        sentences are taken like in `fit`. For entity scores use
+        `task_metrics`."""
+        sentences = _as_sentences(x)
+        if sentences is not None:
+            if sample_weight is not None:
+                raise ValueError(
+                    "`sample_weight` is not supported with sentences."
+                )
+            x = self._labelled_dataset(sentences, y, batch_size, False)
+            y = batch_size = None
+        return super().evaluate(x=x, y=y, batch_size=batch_size,
+                                sample_weight=sample_weight, **kwargs)
+
+    # -- inference -------------------------------------------------------
+    def _word_logits(self, sentences, batch_size=32):
+        """`(encoded, logits)`: per sentence its `EncodedSentence` and a
+        `(num_words, num_labels)` float32 array of first-piece logits (NaN
+        rows for words that produced no piece)."""
+        preprocessor = self._require_preprocessor("words or text")
+        batch_size = int(batch_size or 32)
+        if batch_size < 1:
+            raise ValueError(f"`batch_size` must be >= 1. Got {batch_size}.")
+        length = self._sequence_length()
+        encoded = preprocessor.encode_batch(sentences, sequence_length=length)
+        rows = [(i, w) for i, e in enumerate(encoded)
+                for w in range(len(e.windows))]
+        # Similar lengths in one batch: less padding to compute.
+        rows.sort(key=lambda r: len(encoded[r[0]].windows[r[1]]["token_ids"]))
+        row_logits = {}
+        for b in range(0, len(rows), batch_size):
+            chunk = rows[b:b + batch_size]
+            x = preprocessor.pack(
+                [encoded[i].windows[w] for i, w in chunk], length
+            )
+            self._check_token_inputs(x)
+            logits = keras.ops.convert_to_numpy(self.predict_on_batch(x))
+            for (i, w), row in zip(chunk, logits):
+                row_logits[i, w] = row
+        words = []
+        for i, e in enumerate(encoded):
+            out = np.full((len(e.word_positions), self.num_labels), np.nan,
+                          "float32")
+            for k, place in enumerate(e.word_positions):
+                if place is not None:
+                    out[k] = row_logits[i, place[0]][place[1]]
+            words.append(out)
+        return encoded, words
+
+    def predict(self, x, batch_size=None, **kwargs):
+        """Logits. For sentences: a list with one `(num_words,
+        num_labels)` array per sentence (each word's first-piece logits;
+        NaN for a word with no piece). Otherwise Keras' `predict` on
+        token-id dicts: `(batch, length, num_labels)`."""
+        sentences = _as_sentences(x)
+        if sentences is None:
+            return super().predict(x, batch_size=batch_size, **kwargs)
+        return self._word_logits(sentences, batch_size)[1]
+
+    def _fallback_tag(self):
+        # Words without pieces consist only of characters the normaliser
+        # deletes (e.g. a lone combining accent); nothing was predicted.
+        return OUTSIDE if OUTSIDE in self._label_ids else self._labels[0]
+
+    def _tags_and_scores(self, sentences, batch_size):
+        encoded, logits = self._word_logits(sentences, batch_size)
+        results = []
+        for e, word_logits in zip(encoded, logits):
+            tags, scores = [], []
+            for row in word_logits:
+                if np.isnan(row).any():
+                    tags.append(self._fallback_tag())
+                    scores.append(float("nan"))
+                    continue
+                probs = np.exp(row - row.max())
+                probs /= probs.sum()
+                best = int(probs.argmax())
+                tags.append(self._labels[best])
+                scores.append(float(probs[best]))
+            results.append((e, tags, scores))
+        return results
+
+    @staticmethod
+    def _one_or_many(texts):
+        single = isinstance(texts, (str, bytes))
+        sentences = [texts] if single else _as_sentences(texts)
+        if sentences is None:
+            if isinstance(texts, (list, tuple)) and not texts:
+                return [], False
+            raise ValueError(
+                "Expected a string or a list of sentences (strings or lists "
+                f"of words). Received: {type(texts).__name__}."
+            )
+        return sentences, single
+
+    def predict_tags(self, sentences, batch_size=32):
+        """One tag per word for each sentence.
+
+        Args:
+            sentences: a list of sentences, each a list of words or a
+                string (words = its whitespace-separated parts); a lone
+                string gives that sentence's tags only.
+            batch_size: rows per forward pass.
+
+        Returns:
+            A list of tag lists (one tag per word).
+        """
+        sentences, single = self._one_or_many(sentences)
+        if not sentences:
+            return []
+        tags = [t for _, t, _ in self._tags_and_scores(sentences, batch_size)]
+        return tags[0] if single else tags
+
+    def _scheme(self, extra_tags=()):
+        try:
+            return infer_scheme(list(self._labels) + list(extra_tags))
+        except ValueError as e:
+            raise ValueError(
+                f"Entities need IOB1/IOB2/IOBES tags, but {e} The model's "
+                f"labels are {self.labels}; use `predict_tags` for other "
+                "tag sets."
+            ) from None
+
+    def predict_entities(self, texts, batch_size=32):
+        """Named entities with exact character spans.
+
+        Each word is tagged by its first piece and the tags are decoded
+        like seqeval (lenient IOB1/IOB2/IOBES). Offsets index the given
+        string, so `text[start:end] == entity["text"]` whatever its
+        spacing, accents or case; for a list of words they index the words
+        joined by single spaces.
+
+        Args:
+            texts: a list of strings (or of word lists); a lone string gives
+                that text's entities only.
+            batch_size: rows per forward pass.
+
+        Returns:
+            Per text, a list of dicts `{"label", "text", "start", "end",
+            "score"}`, `score` being the mean over the entity's words of
+            the probability of their predicted tag.
+        """
+        texts, single = self._one_or_many(texts)
+        if not texts:
+            return []
+        scheme = self._scheme()
+        results = []
+        for e, tags, scores in self._tags_and_scores(texts, batch_size):
+            spans = e.word_spans
+            entities = []
+            for entity in get_entities(tags, scheme=scheme):
+                start = spans[entity.start][0]
+                end = spans[entity.end - 1][1]
+                entities.append({
+                    "label": entity.type,
+                    "text": e.text[start:end],
+                    "start": start,
+                    "end": end,
+                    "score": float(np.mean(scores[entity.start:entity.end])),
+                })
+            results.append(entities)
+        return results[0] if single else results
+
+    def task_metrics(self, x, y, batch_size=32):
+        """Entity-level scores of the predictions for `x` against `y`.
+
+        Args:
+            x: list of sentences (word lists or strings).
+            y: list of gold tag lists, one tag per word (strings, or label
+                ids).
+            batch_size: rows per forward pass.
+
+        Returns:
+            `{"precision", "recall", "f1", "accuracy"}` (entity-level micro
+            averages with seqeval's conventions, and word accuracy) plus
+            `"precision_<TYPE>"`, `"recall_<TYPE>"`, `"f1_<TYPE>"` for each
+            entity type, all floats.
+        """
+        sentences = _as_sentences(x)
+        if sentences is None:
+            raise ValueError(
+                "Entity scores need a list of sentences (word lists or "
+                f"strings) and their tags. Received: {type(x).__name__}."
+            )
+        gold = []
+        for i, tags in _tag_lists(y):
+            row = []
+            for w, tag in enumerate(tags):
+                if isinstance(tag, (int, np.integer)):
+                    if not 0 <= tag < self.num_labels:
+                        raise ValueError(
+                            f"Word {w} of sentence {i} has label id {tag}; "
+                            f"the model has {self.num_labels} labels."
+                        )
+                    tag = self._labels[tag]
+                row.append(tag)
+            gold.append(row)
+        if len(gold) != len(sentences):
+            raise ValueError(
+                f"Got {len(sentences)} sentences but {len(gold)} tag lists."
+            )
+        pred = self.predict_tags(sentences, batch_size)
+        for i, (p, g) in enumerate(zip(pred, gold)):
+            if len(p) != len(g):
+                raise ValueError(
+                    f"Sentence {i} has {len(p)} words but {len(g)} tags."
+                )
+        scheme = self._scheme(t for sentence in gold for t in sentence)
+        scores = entity_scores(gold, pred, scheme=scheme)
+        scores["accuracy"] = token_accuracy(gold, pred)
+        return scores
+
+    # -- config ----------------------------------------------------------
+    def get_config(self):
+        config = super().get_config()
+        config.update({"labels": self.labels, "dropout": self.dropout})
+        return config
