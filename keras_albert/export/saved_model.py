@@ -156,9 +156,6 @@ def export_saved_model(model, export_dir, preprocessor="auto",
 
     archive = keras.export.ExportArchive()
     token_spec = token_signature(model)
-    # jax2tf shape: a multiple-choice model's option count is fixed.
-    shape = f"(batch, {model.num_choices}, length)" if len(
-        token_spec["token_ids"].shape) == 3 else "(batch, length)"
     # Registered first because on JAX this is the jax2tf-converted model;
     # the string signatures below call it from plain TF.
     kwargs = {}
@@ -168,6 +165,10 @@ def export_saved_model(model, export_dir, preprocessor="auto",
         # tell that the inputs have equal shapes.
         # The constraint lets JAX prove the position-embedding slice fits.
         max_length = getattr(model, "backbone", model).max_sequence_length
+        # e.g. (None, 4, None) -> "(batch, 4, length)" for multiple choice.
+        dims = [str(d) for d in token_spec["token_ids"].shape]
+        dims[0], dims[-1] = "batch", "length"
+        shape = f"({', '.join(dims)})"
         kwargs["jax2tf_kwargs"] = {
             "polymorphic_shapes": [
                 {name: shape for name in TOKEN_INPUTS}

@@ -52,9 +52,8 @@ def token_signature(model):
     dynamic, a multiple-choice model's option count fixed."""
     import tensorflow as tf
 
-    shape = (None,) * token_rank(model)
-    if len(shape) == 3:
-        shape = (None, model.num_choices, None)
+    shape = (None, None) if token_rank(model) == 2 else (
+        None, model.num_choices, None)
     return {name: tf.TensorSpec(shape, tf.int32, name=name)
             for name in TOKEN_INPUTS}
 

@@ -212,10 +212,11 @@ class AlbertMultipleChoice(AlbertTask):
             )
         return y.astype("int32")
 
-    def _natural_dataset(self, x, y=None, sample_weight=None,
-                         batch_size=None, shuffle=False):
-        import tensorflow as tf
+    def _is_raw_input(self, x):
+        return _is_natural(x)
 
+    def _raw_dataset(self, x, y=None, sample_weight=None, batch_size=None,
+                     shuffle=False):
         self._require_preprocessor("text")
         fields = self._natural_arrays(x)
         count = len(fields["article"])
@@ -225,13 +226,9 @@ class AlbertMultipleChoice(AlbertTask):
             y = self._check_labels(y, count)
         if sample_weight is not None:
             sample_weight = np.asarray(sample_weight, "float32")
-        data = keras.utils.pack_x_y_sample_weight(fields, y, sample_weight)
-        ds = tf.data.Dataset.from_tensor_slices(data)
-        if shuffle:
-            ds = ds.shuffle(max(count, 1), reshuffle_each_iteration=True)
-        ds = ds.batch(batch_size or 32)
-        return ds.map(self.preprocessor, num_parallel_calls=tf.data.AUTOTUNE)\
-            .prefetch(tf.data.AUTOTUNE)
+        return self._preprocessed_dataset(
+            keras.utils.pack_x_y_sample_weight(fields, y, sample_weight),
+            count, batch_size, shuffle)
 
     def _maybe_map_dataset(self, x):
         """Applies the preprocessor to a tf.data dataset of RACE dicts."""
@@ -258,46 +255,6 @@ class AlbertMultipleChoice(AlbertTask):
                     f"Received token_ids of shape {shape}."
                 )
         super()._check_token_inputs(x)
-
-    # -- training and inference ------------------------------------------
-    def fit(self, x=None, y=None, batch_size=None, sample_weight=None,
-            validation_data=None, shuffle=True, **kwargs):
-        if _is_natural(x):
-            if y is None:
-                raise ValueError(
-                    f"{type(self).__name__}.fit needs labels `y` (the "
-                    "answer's option index per question) with RACE data."
-                )
-            x = self._natural_dataset(x, y, sample_weight, batch_size,
-                                      shuffle)
-            y = sample_weight = batch_size = None
-        return super().fit(
-            x=x, y=y, batch_size=batch_size, sample_weight=sample_weight,
-            validation_data=validation_data, shuffle=shuffle, **kwargs,
-        )
-
-    def _prepare_validation(self, data, batch_size):
-        if isinstance(data, tuple) and len(data) in (2, 3) and _is_natural(
-            data[0]
-        ):
-            return self._natural_dataset(*data, batch_size=batch_size)
-        return super()._prepare_validation(data, batch_size)
-
-    def evaluate(self, x=None, y=None, batch_size=None, sample_weight=None,
-                 **kwargs):
-        if _is_natural(x):
-            x = self._natural_dataset(x, y, sample_weight, batch_size)
-            y = sample_weight = batch_size = None
-        return super().evaluate(
-            x=x, y=y, batch_size=batch_size, sample_weight=sample_weight,
-            **kwargs,
-        )
-
-    def predict(self, x, batch_size=None, **kwargs):
-        if _is_natural(x):
-            x = self._natural_dataset(x, batch_size=batch_size)
-            batch_size = None
-        return super().predict(x, batch_size=batch_size, **kwargs)
 
     def predict_choices(self, x, batch_size=32, **kwargs):
         """The chosen option index per question, an int numpy array.

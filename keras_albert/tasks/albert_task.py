@@ -221,22 +221,33 @@ class AlbertTask(FunctionalModel):
             x, self.backbone.vocabulary_size, self.backbone.num_segments
         )
 
-    def _make_dataset(self, x, y=None, sample_weight=None, batch_size=None,
-                      shuffle=False):
-        import tensorflow as tf
+    def _is_raw_input(self, x):
+        """Whether `x` is data the preprocessor packs (here raw strings or
+        `(a, b)` pairs); tasks with other natural data override this and
+        `_raw_dataset`."""
+        return _is_text_input(x)
 
+    def _raw_dataset(self, x, y=None, sample_weight=None, batch_size=None,
+                     shuffle=False):
+        """A batched, preprocessed `tf.data` dataset of raw input `x`."""
         # Raw strings and `(a, b)` pairs are what `AlbertPreprocessor`
         # packs, whatever preprocessor class the task itself uses.
         self._require_preprocessor("raw text", "AlbertPreprocessor")
         x = tuple(np.asarray(v) for v in x) if isinstance(x, tuple) else (
             np.asarray(x)
         )
-        data = keras.utils.pack_x_y_sample_weight(x, y, sample_weight)
+        return self._preprocessed_dataset(
+            keras.utils.pack_x_y_sample_weight(x, y, sample_weight),
+            len(y) if y is not None else 1024, batch_size, shuffle)
+
+    def _preprocessed_dataset(self, data, shuffle_buffer, batch_size,
+                              shuffle):
+        import tensorflow as tf
+
         ds = tf.data.Dataset.from_tensor_slices(data)
         if shuffle:
-            ds = ds.shuffle(
-                len(y) if y is not None else 1024, reshuffle_each_iteration=True
-            )
+            ds = ds.shuffle(max(shuffle_buffer, 1),
+                            reshuffle_each_iteration=True)
         ds = ds.batch(batch_size or 32)
         return ds.map(self.preprocessor, num_parallel_calls=tf.data.AUTOTUNE)\
             .prefetch(tf.data.AUTOTUNE)
@@ -257,8 +268,14 @@ class AlbertTask(FunctionalModel):
 
     def fit(self, x=None, y=None, batch_size=None, sample_weight=None,
             validation_data=None, shuffle=True, **kwargs):
-        if _is_text_input(x):
-            x = self._make_dataset(x, y, sample_weight, batch_size, shuffle)
+        if self._is_raw_input(x):
+            if y is None:
+                raise ValueError(
+                    f"{type(self).__name__}.fit needs labels `y` with raw "
+                    "inputs (one per example, e.g. what the task's "
+                    "`keras_albert.datasets` reader returns)."
+                )
+            x = self._raw_dataset(x, y, sample_weight, batch_size, shuffle)
             # Shuffled above; Keras ignores `shuffle` for datasets anyway.
             y = sample_weight = batch_size = None
             shuffle = False
@@ -276,16 +293,16 @@ class AlbertTask(FunctionalModel):
         )
 
     def _prepare_validation(self, data, batch_size):
-        if isinstance(data, tuple) and len(data) in (2, 3) and _is_text_input(
-            data[0]
+        if isinstance(data, tuple) and len(data) in (2, 3) and (
+            self._is_raw_input(data[0])
         ):
-            return self._make_dataset(*data, batch_size=batch_size)
+            return self._raw_dataset(*data, batch_size=batch_size)
         return self._maybe_map_dataset(data)
 
     def evaluate(self, x=None, y=None, batch_size=None, sample_weight=None,
                  **kwargs):
-        if _is_text_input(x):
-            x = self._make_dataset(x, y, sample_weight, batch_size)
+        if self._is_raw_input(x):
+            x = self._raw_dataset(x, y, sample_weight, batch_size)
             y = sample_weight = batch_size = None
         else:
             x = self._maybe_map_dataset(x)
@@ -296,8 +313,8 @@ class AlbertTask(FunctionalModel):
         )
 
     def predict(self, x, batch_size=None, **kwargs):
-        if _is_text_input(x):
-            x = self._make_dataset(x, batch_size=batch_size)
+        if self._is_raw_input(x):
+            x = self._raw_dataset(x, batch_size=batch_size)
             batch_size = None
         else:
             x = self._maybe_map_dataset(x)
