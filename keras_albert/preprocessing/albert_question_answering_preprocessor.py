@@ -16,7 +16,7 @@ import numpy as np
 from keras_albert.preprocessing.albert_preprocessing_layer import (
     AlbertPreprocessingLayer,
 )
-from keras_albert.preprocessing.token_alignment import TokenAligner
+from keras_albert.preprocessing.token_alignment import aligner_for
 
 # Model output names; the targets of a feature batch are keyed by them so
 # Keras matches each target to its logits.
@@ -137,8 +137,6 @@ class AlbertQuestionAnsweringPreprocessor(AlbertPreprocessingLayer):
         self.pad_to_multiple_of = _positive_int(
             "pad_to_multiple_of", pad_to_multiple_of
         )
-        self._aligner = None
-        self._aligner_source = None
 
     def _question_budget(self):
         """Question pieces kept: `max_question_length`, but never more
@@ -151,19 +149,11 @@ class AlbertQuestionAnsweringPreprocessor(AlbertPreprocessingLayer):
                    (self.sequence_length - 3) // 2)
 
     def _token_aligner(self):
-        # Rebuilt when the tokenizer or its model is swapped (preset
-        # loading attaches the tokenizer after construction).
-        tokenizer = self.tokenizer
-        if tokenizer is None:
+        if self.tokenizer is None:
             raise ValueError(
                 "AlbertQuestionAnsweringPreprocessor has no tokenizer."
             )
-        source = (id(tokenizer), id(tokenizer.proto), tokenizer.lowercase,
-                  tokenizer.strip_accents)
-        if self._aligner is None or self._aligner_source != source:
-            self._aligner = TokenAligner(tokenizer)
-            self._aligner_source = source
-        return self._aligner
+        return aligner_for(self.tokenizer)
 
     # -- features ----------------------------------------------------------
     def _windows(self, num_pieces, room):

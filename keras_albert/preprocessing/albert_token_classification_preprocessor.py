@@ -27,7 +27,7 @@ from keras_albert.preprocessing.albert_preprocessing_layer import (
     preprocessor_config,
 )
 from keras_albert.preprocessing.token_alignment import AlignedTokens
-from keras_albert.preprocessing.token_alignment import TokenAligner
+from keras_albert.preprocessing.token_alignment import aligner_for
 
 
 @dataclasses.dataclass
@@ -152,18 +152,6 @@ class AlbertTokenClassificationPreprocessor:
         self.sequence_length = sequence_length
         self.overlap = None if overlap is None else int(overlap)
         self.pad_to_multiple_of = pad_to_multiple_of
-        self._aligner = None
-        self._aligner_key = None
-
-    # -- alignment -------------------------------------------------------
-    def _get_aligner(self):
-        # The tokenizer (or its model) may be swapped after construction,
-        # e.g. by a preset loader; align with whatever is current.
-        key = (id(self.tokenizer), getattr(self.tokenizer, "proto", None))
-        if self._aligner is None or self._aligner_key != key:
-            self._aligner = TokenAligner(self.tokenizer)
-            self._aligner_key = key
-        return self._aligner
 
     @staticmethod
     def sentence_text(sentence, index=0):
@@ -236,7 +224,7 @@ class AlbertTokenClassificationPreprocessor:
         """
         capacity, overlap = self._capacity(sequence_length)
         text, words = self.sentence_text(sentence, index)
-        aligned = self._get_aligner()(text)
+        aligned = aligner_for(self.tokenizer)(text)
         num_words = len(aligned.words)
         if tag_ids is not None:
             tag_ids = list(tag_ids)

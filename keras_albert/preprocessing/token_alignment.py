@@ -13,6 +13,7 @@ example, before batching.
 
 import dataclasses
 import unicodedata
+import weakref
 
 SPIECE_UNDERLINE = "\u2581"
 
@@ -179,6 +180,22 @@ class TokenAligner:
             offsets.append((start, stop))
             word_ids.append(word_of_char[min(start, len(text) - 1)])
         return AlignedTokens(ids, offsets, word_ids, words)
+
+
+# One aligner per tokenizer, shared by every preprocessor that uses it.
+_ALIGNERS = weakref.WeakKeyDictionary()
+
+
+def aligner_for(tokenizer):
+    """The `TokenAligner` of `tokenizer`, built once and rebuilt when its
+    SentencePiece model or normalisation settings change (preset loading
+    can give a tokenizer its model after the preprocessor exists)."""
+    key = (id(tokenizer.proto), tokenizer.lowercase, tokenizer.strip_accents)
+    cached = _ALIGNERS.get(tokenizer)
+    if cached is None or cached[0] != key:
+        cached = (key, TokenAligner(tokenizer))
+        _ALIGNERS[tokenizer] = cached
+    return cached[1]
 
 
 def _normalizes_to_nothing(char, strip_accents):

@@ -105,3 +105,15 @@ def test_needs_a_loaded_model():
 def test_backend_is_irrelevant():
     # Pure Python: importing it must not need a particular Keras backend.
     assert keras.backend.backend() in ("tensorflow", "jax", "torch")
+
+
+def test_one_aligner_per_tokenizer_rebuilt_with_a_new_model(spm_path):
+    from keras_albert import AlbertTokenizer
+    from keras_albert.preprocessing.token_alignment import aligner_for
+
+    tokenizer = AlbertTokenizer(proto=spm_path)
+    first = aligner_for(tokenizer)
+    assert aligner_for(tokenizer) is first
+    tokenizer.set_proto(spm_path)  # a new model object
+    assert aligner_for(tokenizer) is not first
+    assert aligner_for(AlbertTokenizer(proto=spm_path)) is not first
