@@ -1,7 +1,6 @@
 """Packs texts and text pairs into ALBERT's model inputs."""
 
 import keras
-import numpy as np
 
 from keras_albert.preprocessing.albert_preprocessing_layer import (
     AlbertPreprocessingLayer,
@@ -9,6 +8,7 @@ from keras_albert.preprocessing.albert_preprocessing_layer import (
     check_sequence_length,
     check_truncate,
 )
+from keras_albert.utils.text_inputs import is_text_pair
 
 try:
     import tensorflow as tf
@@ -18,22 +18,6 @@ except ImportError:
     tf_text = None
 
 TRUNCATION_STRATEGIES = ("round_robin", "waterfall")
-
-
-def _is_text(value):
-    """Whether `value` is a string or a batch of strings (not labels)."""
-    if isinstance(value, (str, bytes)):
-        return True
-    if tf is not None and isinstance(value, (tf.Tensor, tf.RaggedTensor)):
-        return value.dtype == tf.string
-    if isinstance(value, (list, np.ndarray)):
-        array = np.asarray(value)
-        if array.dtype.kind in "SU":
-            return True
-        return array.dtype == object and array.size > 0 and isinstance(
-            array.flat[0], (str, bytes)
-        )
-    return False
 
 
 def _as_tf_text(value):
@@ -114,7 +98,7 @@ class AlbertPreprocessor(AlbertPreprocessingLayer):
             and "y" not in kwargs
             and "sample_weight" not in kwargs
         ):
-            if len(args[0]) == 2 and all(map(_is_text, args[0])):
+            if len(args[0]) == 2 and is_text_pair(tuple(args[0])):
                 # Keras rejects a tuple argument mixing TF tensors with
                 # NumPy arrays or lists, so make both segments TF tensors.
                 args = (tuple(_as_tf_text(s) for s in args[0]),)

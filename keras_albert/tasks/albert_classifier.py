@@ -46,11 +46,13 @@ class AlbertClassifier(AlbertTask):
             )
         inputs = backbone.input
         pooled = backbone(inputs)["pooled_output"]
-        self.head_dropout = keras.layers.Dropout(dropout, name="head_dropout")
+        self.head_dropout = keras.layers.Dropout(
+            dropout, dtype=backbone.dtype_policy, name="head_dropout")
         self.head = keras.layers.Dense(
             num_classes,
             activation=activation,
             kernel_initializer=self._head_initializer(backbone),
+            dtype=backbone.dtype_policy,
             name="logits",
         )
         outputs = self.head(self.head_dropout(pooled))

@@ -96,10 +96,12 @@ class AlbertMultipleChoice(AlbertTask):
         pooled = backbone(
             {key: self.merge_choices(inputs[key]) for key in TOKEN_KEYS}
         )["pooled_output"]
-        self.head_dropout = keras.layers.Dropout(dropout, name="head_dropout")
+        self.head_dropout = keras.layers.Dropout(
+            dropout, dtype=backbone.dtype_policy, name="head_dropout")
         self.head = keras.layers.Dense(
             1,
             kernel_initializer=self._head_initializer(backbone),
+            dtype=backbone.dtype_policy,
             name="choice_logits",
         )
         scores = self.head(self.head_dropout(pooled))

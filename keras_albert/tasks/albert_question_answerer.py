@@ -12,7 +12,7 @@ from keras_albert.preprocessing.albert_question_answering_preprocessor import (
     split_question_context,
 )
 from keras_albert.tasks.albert_task import AlbertTask
-from keras_albert.tasks.albert_task import _is_text_input
+from keras_albert.utils.text_inputs import is_text_input
 
 
 def _is_squad_input(x):
@@ -84,10 +84,12 @@ class AlbertQuestionAnswerer(AlbertTask):
     def __init__(self, backbone, preprocessor=None, dropout=0.0, **kwargs):
         inputs = backbone.input
         sequence = backbone(inputs)["sequence_output"]
-        self.span_dropout = keras.layers.Dropout(dropout, name="span_dropout")
+        self.span_dropout = keras.layers.Dropout(
+            dropout, dtype=backbone.dtype_policy, name="span_dropout")
         self.span_head = keras.layers.Dense(
             2,
             kernel_initializer=self._head_initializer(backbone),
+            dtype=backbone.dtype_policy,
             name="qa_outputs",
         )
         logits = self.span_head(self.span_dropout(sequence))
@@ -174,7 +176,7 @@ class AlbertQuestionAnswerer(AlbertTask):
         )
 
     def _reject_strings(self, x):
-        if _is_text_input(x):
+        if is_text_input(x):
             raise ValueError(
                 f"{type(self).__name__} takes a dict with 'question' and "
                 "'context' lists (what `load_squad` returns), not bare "

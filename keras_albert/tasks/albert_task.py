@@ -7,31 +7,9 @@ import numpy as np
 
 from keras_albert.models.functional_model import FunctionalModel
 from keras_albert.utils.input_validation import check_input_dict
+from keras_albert.utils.text_inputs import is_text_input
 
 logger = logging.getLogger("keras_albert")
-
-
-def _is_text(x):
-    """True for a batch of raw strings (list, numpy or tf string tensor)."""
-    if isinstance(x, str):
-        return True
-    if isinstance(x, (list, tuple)) and x and all(
-        isinstance(v, (str, bytes)) for v in x
-    ):
-        return True
-    if isinstance(x, np.ndarray) and x.dtype.kind in ("U", "S", "O"):
-        return True
-    dtype = getattr(x, "dtype", None)
-    return getattr(dtype, "name", None) == "string"
-
-
-def _is_text_input(x):
-    if _is_text(x):
-        return True
-    # A text pair: (text_a, text_b).
-    return (
-        isinstance(x, tuple) and len(x) == 2 and all(_is_text(v) for v in x)
-    )
 
 
 def _as_list(value):
@@ -225,7 +203,7 @@ class AlbertTask(FunctionalModel):
         """Whether `x` is data the preprocessor packs (here raw strings or
         `(a, b)` pairs); tasks with other natural data override this and
         `_raw_dataset`."""
-        return _is_text_input(x)
+        return is_text_input(x)
 
     def _raw_dataset(self, x, y=None, sample_weight=None, batch_size=None,
                      shuffle=False):

@@ -161,10 +161,12 @@ class AlbertTokenClassifier(AlbertTask):
         labels = _check_labels(labels)
         inputs = backbone.input
         sequence = backbone(inputs)["sequence_output"]
-        self.head_dropout = keras.layers.Dropout(dropout, name="head_dropout")
+        self.head_dropout = keras.layers.Dropout(
+            dropout, dtype=backbone.dtype_policy, name="head_dropout")
         self.head = keras.layers.Dense(
             len(labels),
             kernel_initializer=self._head_initializer(backbone),
+            dtype=backbone.dtype_policy,
             name="logits",
         )
         outputs = self.head(self.head_dropout(sequence))
