@@ -15,96 +15,27 @@ keras-albert convert ./my-classifier ./my-classifier-hf --format hf
 import argparse
 import sys
 
-TASKS = ("auto", "backbone", "masked_lm", "pretrainer", "classifier",
-         "token_classifier", "question_answerer", "multiple_choice")
-
-# Hugging Face architectures / saved task classes -> our --task names.
-_ARCH_TASKS = {
-    "AlbertModel": "backbone",
-    "AlbertForMaskedLM": "masked_lm",
-    "AlbertForPreTraining": "pretrainer",
-    "AlbertForSequenceClassification": "classifier",
-    "AlbertForTokenClassification": "token_classifier",
-    "AlbertForQuestionAnswering": "question_answerer",
-    "AlbertForMultipleChoice": "multiple_choice",
-    "keras_albert>AlbertMaskedLM": "masked_lm",
-    "keras_albert>AlbertPretrainer": "pretrainer",
-    "keras_albert>AlbertClassifier": "classifier",
-    "keras_albert>AlbertTokenClassifier": "token_classifier",
-    "keras_albert>AlbertQuestionAnswerer": "question_answerer",
-    "keras_albert>AlbertMultipleChoice": "multiple_choice",
-    "keras_hub>AlbertTextClassifier": "classifier",
-}
-
-
-def task_class(task):
-    """The model class for a `--task` name."""
-    import keras_albert
-
-    return {
-        "masked_lm": keras_albert.AlbertMaskedLM,
-        "pretrainer": keras_albert.AlbertPretrainer,
-        "classifier": keras_albert.AlbertClassifier,
-        "token_classifier": keras_albert.AlbertTokenClassifier,
-        "question_answerer": keras_albert.AlbertQuestionAnswerer,
-        "multiple_choice": keras_albert.AlbertMultipleChoice,
-    }[task]
-
-
-def detect_task(source):
-    """The richest model `source` holds: its HF architecture, its saved
-    task, or for Google checkpoints the heads present."""
-    import json
-    import os
-
-    from keras_albert.presets import loader
-
-    kind, where = loader.localize(source)
-    if kind == "hf_dir":
-        with open(os.path.join(where, "config.json"), encoding="utf-8") as f:
-            archs = json.load(f).get("architectures") or []
-        for arch in archs:
-            if arch in _ARCH_TASKS:
-                return _ARCH_TASKS[arch]
-        return "backbone"
-    for name in ("task.json",):
-        path = os.path.join(where, name)
-        if kind in ("keras_albert", "keras_hub_dir") and os.path.isfile(path):
-            with open(path, encoding="utf-8") as f:
-                return _ARCH_TASKS.get(
-                    json.load(f).get("registered_name"), "backbone"
-                )
-    if kind == "google_dir":
-        arrays = loader.read_source_arrays(kind, where)
-        if "classifier/kernel" in arrays:
-            return "classifier"
-        if "cls/seq_relationship/output_weights" in arrays:
-            return "pretrainer"
-        if "cls/predictions/output_bias" in arrays:
-            return "masked_lm"
-    return "backbone"
-
-
 def convert(source, destination, format="keras_albert", task="auto",
             num_classes=None):
     """Loads `source` (anything `from_preset` accepts) and writes it to
     `destination` as `format`; returns the model written."""
     from tqdm.auto import tqdm
 
-    import keras_albert
     from keras_albert.presets import loader
+    from keras_albert.tasks import task_registry
 
     if task == "auto":
-        task = detect_task(source)
-    if task == "backbone":
-        model = keras_albert.AlbertBackbone.from_preset(source)
+        task = task_registry.detect_task(source)
+    cls = task_registry.model_class(task)
+    if task == task_registry.BACKBONE:
+        model = cls.from_preset(source)
         tokenizer = loader.load_tokenizer(source)
     else:
         kwargs = {}
         if num_classes is not None:
             kwargs["num_classes"] = num_classes
         # Restores a saved task whole; a bare backbone gets a fresh head.
-        model = task_class(task).from_preset(source, **kwargs)
+        model = cls.from_preset(source, **kwargs)
         tokenizer = None
     with tqdm(total=len(model.weights), unit="tensor",
               desc=f"writing {format}") as bar:
@@ -139,8 +70,11 @@ def _add_convert_parser(subparsers):
         choices=("keras_albert", "hf", "google"),
         help="Output format (default: keras_albert).",
     )
+    from keras_albert.tasks import task_registry
+
     parser.add_argument(
-        "--task", default="auto", choices=TASKS,
+        "--task", default="auto",
+        choices=("auto", *task_registry.model_names()),
         help="Model to convert; 'auto' takes the richest the source has.",
     )
     parser.add_argument(

@@ -15,21 +15,19 @@ import os
 def _load(preset, task):
     import keras_albert
     from keras_albert.presets import loader
+    from keras_albert.tasks import task_registry
 
     if task == "auto":
-        from keras_albert.cli import detect_task
-
-        task = detect_task(preset)
-    if task in ("masked_lm", "pretrainer"):
+        task = task_registry.detect_task(preset)
+    cls = task_registry.model_class(task)
+    if not cls.exportable:
         raise SystemExit(
             f"export serves fine-tuned tasks and backbones; {preset!r} holds "
             f"a {task!r}. Use `--task backbone` for its encoder."
         )
-    if task != "backbone":
-        from keras_albert.cli import task_class
-
-        return task_class(task).from_preset(preset), None
-    backbone = keras_albert.AlbertBackbone.from_preset(preset)
+    if task != task_registry.BACKBONE:
+        return cls.from_preset(preset), None
+    backbone = cls.from_preset(preset)
     # A backbone has no preprocessor of its own; use the preset's tokenizer
     # so the SavedModel still takes strings.
     preprocessor = loader.load_preprocessor(
@@ -70,6 +68,8 @@ def run(args):
 
 def add_parser(subparsers):
     """Adds `export PRESET_DIR OUT --format ...` to a subparsers object."""
+    from keras_albert.tasks import task_registry
+
     parser = subparsers.add_parser(
         "export",
         help="Export a classifier or backbone to a SavedModel or TFLite.",
@@ -88,8 +88,7 @@ def add_parser(subparsers):
                         choices=("float16", "dynamic_int8"), default=None,
                         help="TFLite only; default float32.")
     parser.add_argument("--task", default="auto", choices=(
-        "auto", "backbone", "classifier", "token_classifier",
-        "question_answerer", "multiple_choice"))
+        "auto", *task_registry.model_names(exportable_only=True)))
     parser.add_argument("--model-name", default=None,
                         help="Write OUT/<model-name>/<version>/.")
     parser.add_argument("--version", type=int, default=1)

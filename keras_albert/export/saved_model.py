@@ -13,7 +13,6 @@ import keras
 from keras_albert.export.serving_model import TOKEN_INPUTS
 from keras_albert.export.serving_model import export_settings
 from keras_albert.export.serving_model import serving_model
-from keras_albert.export.serving_model import task_kind
 from keras_albert.export.serving_model import token_signature
 
 # Signature names (the keys of `loaded.signatures`).
@@ -78,8 +77,8 @@ def _share_variable_storage(archive):
 
 
 def export_saved_model(model, export_dir, preprocessor="auto",
-                       text_signatures=True, max_answer_length=30,
-                       verbose=False):
+                       text_signatures=True, verbose=False,
+                       **export_options):
     """Exports a task model or backbone as a TF SavedModel for serving.
 
     Signatures:
@@ -128,9 +127,10 @@ def export_saved_model(model, export_dir, preprocessor="auto",
             signatures). `False` keeps the graph to core TensorFlow ops for
             servers without tensorflow-text, still writing `spiece.model`
             and the preprocessing settings beside it.
-        max_answer_length: question answering: the longest span (pieces)
-            the `span_*` outputs consider.
         verbose: bool. Let Keras print the exported endpoints.
+        **export_options: the model's `export_options`, e.g.
+            `max_answer_length` for question answering: the longest span
+            (pieces) the `span_*` outputs consider.
 
     Returns:
         `export_dir`.
@@ -150,9 +150,9 @@ def export_saved_model(model, export_dir, preprocessor="auto",
     tf = _tf()
     if preprocessor == "auto":
         preprocessor = getattr(model, "preprocessor", None)
-    if task_kind(model) not in ("classifier", "backbone"):
+    if not getattr(type(model), "text_signatures", False):
         text_signatures = False
-    wrapped = serving_model(model, max_answer_length)
+    wrapped = serving_model(model, **export_options)
 
     archive = keras.export.ExportArchive()
     token_spec = token_signature(model)
@@ -221,6 +221,6 @@ def export_saved_model(model, export_dir, preprocessor="auto",
         preprocessor.tokenizer.save_assets(extra)
     with open(os.path.join(export_dir, SETTINGS_FILENAME), "w",
               encoding="utf-8") as f:
-        json.dump(export_settings(model, preprocessor, max_answer_length),
+        json.dump(export_settings(model, preprocessor, **export_options),
                   f, indent=2)
     return export_dir

@@ -1,50 +1,41 @@
 """The serving form of every model: token ids in, named outputs out.
 
-Shared by the SavedModel and TFLite exporters. Runs on any Keras backend
-(TensorFlow-only ops are used only when the backend is TensorFlow, where
-they spare TFLite a missing builtin).
+Shared by the SavedModel and TFLite exporters. What a model serves is the
+model's own business (`ModelContract.serving_outputs`, `export_settings`,
+`serving_input_shape`); this module only wraps it, so it knows no task by
+name. Runs on any Keras backend.
 """
 
 import keras
-from keras import ops
 
 TOKEN_INPUTS = ("token_ids", "segment_ids", "padding_mask")
-# Longest answer span `question_answerer` exports decode, as in SQuAD
-# evaluation scripts (`max_answer_length=30` pieces).
-DEFAULT_MAX_ANSWER_LENGTH = 30
-
-_KINDS = (
-    ("keras_albert.tasks.albert_classifier", "AlbertClassifier",
-     "classifier"),
-    ("keras_albert.tasks.albert_token_classifier", "AlbertTokenClassifier",
-     "token_classifier"),
-    ("keras_albert.tasks.albert_question_answerer", "AlbertQuestionAnswerer",
-     "question_answerer"),
-    ("keras_albert.tasks.albert_multiple_choice", "AlbertMultipleChoice",
-     "multiple_choice"),
-    ("keras_albert.models.albert_backbone", "AlbertBackbone", "backbone"),
-)
 
 
-def task_kind(model):
-    """`"classifier"`, `"token_classifier"`, `"question_answerer"`,
-    `"multiple_choice"` or `"backbone"`."""
-    import importlib
+def _export_options(model, options):
+    """The options `model` takes out of `options`, which may hold options of
+    other models (one call can serve any model); a name no model takes is
+    an error."""
+    from keras_albert.tasks import task_registry
 
-    for module, name, kind in _KINDS:
-        if isinstance(model, getattr(importlib.import_module(module), name)):
-            return kind
-    raise ValueError(
-        "export supports AlbertBackbone, AlbertClassifier, "
-        "AlbertTokenClassifier, AlbertQuestionAnswerer and "
-        f"AlbertMultipleChoice. Received: {type(model).__name__}."
-    )
+    known = set()
+    for cls in task_registry.model_classes().values():
+        known.update(cls.export_options)
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise ValueError(
+            f"Unknown export option {unknown}; the models take "
+            f"{sorted(known)}."
+        )
+    return model.check_export_options(options)
 
 
-def token_rank(model):
-    """Rank of the token inputs: 3 (`batch, choices, length`) for multiple
-    choice, else 2."""
-    return 3 if task_kind(model) == "multiple_choice" else 2
+def _check_exportable(model):
+    if not getattr(type(model), "exportable", False):
+        raise ValueError(
+            "export serves the backbone and fine-tuned tasks (classifier, "
+            "token classifier, question answerer, multiple choice). "
+            f"Received: {type(model).__name__}."
+        )
 
 
 def token_signature(model):
@@ -52,110 +43,13 @@ def token_signature(model):
     dynamic, a multiple-choice model's option count fixed."""
     import tensorflow as tf
 
-    shape = (None, None) if token_rank(model) == 2 else (
-        None, model.num_choices, None)
+    _check_exportable(model)
+    shape = model.serving_input_shape()
     return {name: tf.TensorSpec(shape, tf.int32, name=name)
             for name in TOKEN_INPUTS}
 
 
-class _ArgMax(keras.layers.Layer):
-    """int32 argmax over the last axis.
-
-    On TensorFlow it is `tf.argmax` itself: `keras.ops.argmax` adds a
-    bitwise test for -0.0 (`BitwiseAnd`) that TFLite has no builtin for.
-    """
-
-    def call(self, x):
-        if keras.backend.backend() == "tensorflow":
-            import tensorflow as tf
-
-            return tf.argmax(x, axis=-1, output_type=tf.int32)
-        return ops.cast(ops.argmax(x, axis=-1), "int32")
-
-    def compute_output_shape(self, shape):
-        return shape[:-1]
-
-    def compute_output_spec(self, x):
-        return keras.KerasTensor(x.shape[:-1], dtype="int32")
-
-
-class _BestSpan(keras.layers.Layer):
-    """The highest-scoring answer span of each row, in the graph.
-
-    A span `(i, j)` scores `start_logits[i] + end_logits[j]` and is allowed
-    when `i <= j < i + max_answer_length` and both ends are context pieces:
-    segment 1, not padding, and not the closing `[SEP]` (the last segment-1
-    position). Also returns the null score (`[CLS]`, position 0) that
-    SQuAD 2.0 compares against. Positions are piece indexes; map them to
-    characters with the preprocessor's offsets on the client.
-    """
-
-    def __init__(self, max_answer_length=DEFAULT_MAX_ANSWER_LENGTH,
-                 **kwargs):
-        super().__init__(**kwargs)
-        self.max_answer_length = int(max_answer_length)
-
-    def call(self, start_logits, end_logits, segment_ids, padding_mask):
-        context = ops.logical_and(ops.equal(segment_ids, 1),
-                                  ops.not_equal(padding_mask, 0))
-        # Drop the closing [SEP]: a context piece must have one after it.
-        after = ops.concatenate(
-            [context[:, 1:], ops.zeros_like(context[:, :1])], axis=1)
-        valid = ops.logical_and(context, after)
-        length = ops.shape(start_logits)[1]
-        # New axes via expand_dims, not `x[:, None]`: TFLite has no builtin
-        # for strided slices that add axes.
-        positions = ops.arange(length)
-        offset = ops.expand_dims(positions, 0) - ops.expand_dims(
-            positions, 1)  # j - i
-        allowed = ops.logical_and(offset >= 0,
-                                  offset < self.max_answer_length)
-        allowed = ops.logical_and(
-            ops.expand_dims(allowed, 0),
-            ops.logical_and(ops.expand_dims(valid, 2),
-                            ops.expand_dims(valid, 1)))
-        scores = ops.expand_dims(start_logits, 2) + ops.expand_dims(
-            end_logits, 1)
-        scores = ops.where(allowed, scores, ops.full_like(scores, -1e9))
-        flat = ops.reshape(scores, (ops.shape(scores)[0], -1))
-        best = _ArgMax()(flat)
-        return {
-            "span_start": ops.cast(best // length, "int32"),
-            "span_end": ops.cast(best % length, "int32"),
-            "span_score": ops.max(flat, axis=-1),
-            "null_score": start_logits[:, 0] + end_logits[:, 0],
-        }
-
-    def compute_output_spec(self, start_logits, *args):
-        batch = start_logits.shape[:1]
-        return {
-            "span_start": keras.KerasTensor(batch, dtype="int32"),
-            "span_end": keras.KerasTensor(batch, dtype="int32"),
-            "span_score": keras.KerasTensor(batch, dtype=start_logits.dtype),
-            "null_score": keras.KerasTensor(batch, dtype=start_logits.dtype),
-        }
-
-    def get_config(self):
-        config = super().get_config()
-        config["max_answer_length"] = self.max_answer_length
-        return config
-
-
-def _classes(outputs, activation=None):
-    """Probabilities, labels (and logits) from class scores."""
-    named = {}
-    if activation is None:
-        named["logits"] = outputs
-        named["probabilities"] = ops.softmax(outputs, axis=-1)
-    else:
-        # softmax outputs are already probabilities; other activations
-        # (e.g. sigmoid, multi-label) are reported as they are.
-        named["probabilities"] = outputs
-    named["labels"] = _ArgMax(name="labels")(outputs)
-    return named
-
-
-def serving_model(model, max_answer_length=DEFAULT_MAX_ANSWER_LENGTH):
+def serving_model(model, **options):
     """Wraps `model` in a functional model with named serving outputs.
 
     | model | outputs |
@@ -172,8 +66,9 @@ def serving_model(model, max_answer_length=DEFAULT_MAX_ANSWER_LENGTH):
 
     Args:
         model: one of the models above.
-        max_answer_length: longest span (in pieces) a question answerer's
-            `span_*` outputs consider.
+        **options: the model's export options (`export_options`), e.g.
+            `max_answer_length` for a question answerer: the longest span
+            (in pieces) its `span_*` outputs consider.
 
     Returns:
         A `keras.Model` on the token-id dict with a dict of named outputs.
@@ -184,58 +79,35 @@ def serving_model(model, max_answer_length=DEFAULT_MAX_ANSWER_LENGTH):
     wrapped(classifier.preprocessor(["a film"]))["labels"]
     ```
     """
-    kind = task_kind(model)
-    shape = (None,) * (token_rank(model) - 1)
+    _check_exportable(model)
+    options = _export_options(model, options)
+    shape = model.serving_input_shape()[1:]
     inputs = {
         name: keras.Input(shape=shape, dtype="int32", name=name)
         for name in TOKEN_INPUTS
     }
-    if kind == "backbone":
-        outputs = model(inputs)
-        named = {
-            "pooled_output": outputs["pooled_output"],
-            "sequence_output": outputs["sequence_output"],
-        }
-        return keras.Model(inputs, named, name=f"{model.name}_serving")
-    # The task's graph without the task object: the task tracks its
+    # The model's graph without the model object: a task tracks its
     # preprocessor, whose tensorflow-text resource would otherwise be
     # saved (and required by the server) even in a token-id export.
     core = keras.Model(model.input, model.output, name=model.name)
-    outputs = core(inputs)
-    if kind == "classifier" and model.num_classes == 1:
-        named = {"scores": outputs}
-    elif kind == "classifier":
-        named = _classes(outputs, model.activation)
-    elif kind in ("token_classifier", "multiple_choice"):
-        named = _classes(outputs)
-    else:
-        named = dict(outputs)
-        named.update(_BestSpan(max_answer_length, name="best_span")(
-            outputs["start_logits"], outputs["end_logits"],
-            inputs["segment_ids"], inputs["padding_mask"]))
+    named = model.serving_outputs(core(inputs), inputs, **options)
     return keras.Model(inputs, named, name=f"{model.name}_serving")
 
 
-def export_settings(model, preprocessor,
-                    max_answer_length=DEFAULT_MAX_ANSWER_LENGTH):
+def export_settings(model, preprocessor, **options):
     """The JSON-able description written next to exported artifacts:
-    task, inputs, label names and the preprocessing settings a client
-    needs to tokenize the same way."""
-    kind = task_kind(model)
+    task, inputs, the task's own settings (label names, class or choice
+    counts, ...) and the preprocessing settings a client needs to
+    tokenize the same way."""
+    _check_exportable(model)
+    options = _export_options(model, options)
     settings = {
-        "task": kind,
+        "task": model.task_name,
         "keras_backend": keras.backend.backend(),
         "inputs": list(TOKEN_INPUTS),
-        "input_rank": token_rank(model),
+        "input_rank": len(model.serving_input_shape()),
     }
-    if kind == "classifier":
-        settings["num_classes"] = model.num_classes
-    elif kind == "token_classifier":
-        settings["labels"] = list(model.labels)
-    elif kind == "multiple_choice":
-        settings["num_choices"] = model.num_choices
-    elif kind == "question_answerer":
-        settings["max_answer_length"] = int(max_answer_length)
+    settings.update(model.export_settings(**options))
     if preprocessor is not None:
         tokenizer = preprocessor.tokenizer
         settings["preprocessor"] = {

@@ -5,6 +5,7 @@ import keras
 from keras_albert.layers.activations import canonical_activation_name
 from keras_albert.layers.factorized_embedding import FactorizedEmbedding
 from keras_albert.models.functional_model import FunctionalModel
+from keras_albert.models.model_contract import ModelContract
 from keras_albert.layers.shared_transformer_encoder import (
     SharedTransformerEncoder,
 )
@@ -13,7 +14,7 @@ from keras_albert.utils.input_validation import check_static_shapes
 
 
 @keras.saving.register_keras_serializable(package="keras_albert")
-class AlbertBackbone(FunctionalModel):
+class AlbertBackbone(FunctionalModel, ModelContract):
     """ALBERT encoder network ("A Lite BERT", arXiv 1909.11942).
 
     A functional model with inputs `token_ids`, `segment_ids` and
@@ -58,6 +59,11 @@ class AlbertBackbone(FunctionalModel):
     base = keras_albert.AlbertBackbone.from_preset("base", load_weights=False)
     ```
     """
+
+    task_name = "backbone"
+    hf_architecture = "AlbertModel"
+    # A backbone serves embeddings, and with a tokenizer raw strings.
+    text_signatures = True
 
     def __init__(
         self,
@@ -180,6 +186,13 @@ class AlbertBackbone(FunctionalModel):
     def token_embedding(self):
         """The `V x E` token table, shared with the MLM decoder."""
         return self.embeddings.token_embeddings
+
+    def serving_outputs(self, outputs, inputs, **options):
+        """`pooled_output` and `sequence_output`."""
+        return {
+            "pooled_output": outputs["pooled_output"],
+            "sequence_output": outputs["sequence_output"],
+        }
 
     def get_config(self):
         return {

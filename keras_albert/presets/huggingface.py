@@ -68,16 +68,9 @@ _HF_ACTS = {
     "swish": "swish",
 }
 
-# Our model classes -> (transformers class, encoder prefix in its state).
-_ARCHITECTURES = {
-    "AlbertBackbone": ("AlbertModel", ""),
-    "AlbertMaskedLM": ("AlbertForMaskedLM", "albert."),
-    "AlbertPretrainer": ("AlbertForPreTraining", "albert."),
-    "AlbertClassifier": ("AlbertForSequenceClassification", "albert."),
-    "AlbertTokenClassifier": ("AlbertForTokenClassification", "albert."),
-    "AlbertQuestionAnswerer": ("AlbertForQuestionAnswering", "albert."),
-    "AlbertMultipleChoice": ("AlbertForMultipleChoice", "albert."),
-}
+# transformers' bare encoder; every other ALBERT class holds it under
+# `albert.` in its state dict.
+_ENCODER_ARCHITECTURE = "AlbertModel"
 
 
 def is_hf_dir(path):
@@ -94,6 +87,20 @@ def is_hf_dir(path):
 def read_hf_config(path):
     """The raw `config.json` of a Hugging Face directory."""
     return _read_json(os.path.join(path, CONFIG_FILE))
+
+
+def read_label_names(path):
+    """The class names of a Hugging Face directory's `id2label`, in id
+    order, or None when it has none or only transformers' placeholder
+    names (`LABEL_0`, ...)."""
+    id2label = read_hf_config(path).get("id2label") or {}
+    # JSON object keys are strings: "0", "1", ...
+    labels = [id2label.get(str(i)) for i in range(len(id2label))]
+    if not labels or all(
+        not isinstance(t, str) or t.startswith("LABEL_") for t in labels
+    ):
+        return None
+    return labels
 
 
 def hf_config_to_backbone_config(config):
@@ -260,13 +267,15 @@ def read_tokenizer(path):
 
 # -- writing ---------------------------------------------------------------
 def _architecture(model):
-    for cls in type(model).__mro__:
-        if cls.__name__ in _ARCHITECTURES:
-            return _ARCHITECTURES[cls.__name__]
-    raise PresetError(
-        f"{type(model).__name__} has no transformers equivalent; "
-        f"format='hf' supports {', '.join(sorted(_ARCHITECTURES))}."
-    )
+    """`(transformers class, encoder prefix in its state)` of `model`, from
+    the `hf_architecture` its class declares."""
+    arch = getattr(type(model), "hf_architecture", None)
+    if arch is None:
+        raise PresetError(
+            f"{type(model).__name__} has no transformers equivalent, so it "
+            "cannot be written with format='hf'."
+        )
+    return arch, "" if arch == _ENCODER_ARCHITECTURE else "albert."
 
 
 def backbone_to_hf_config(backbone):

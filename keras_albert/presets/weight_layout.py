@@ -239,3 +239,15 @@ def assign_google_arrays(model, arrays, strict_backbone=True):
     for variable, value in assignments:
         variable.assign(value.astype(variable.dtype))
     return [m for m in missing if m not in backbone_missing]
+
+
+def google_architecture(arrays):
+    """The `transformers` architecture of a Google checkpoint, named after
+    the richest head it holds: a classifier, MLM + SOP, MLM, or none."""
+    if CLASSIFIER_KERNEL in arrays:
+        return "AlbertForSequenceClassification"
+    if "cls/seq_relationship/output_weights" in arrays:
+        return "AlbertForPreTraining"
+    if "cls/predictions/output_bias" in arrays:
+        return "AlbertForMaskedLM"
+    return "AlbertModel"

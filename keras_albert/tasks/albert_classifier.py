@@ -6,6 +6,7 @@ from keras_albert.metrics.classification import classification_scores
 from keras_albert.metrics.classification import regression_scores
 from keras_albert.metrics.pearson_correlation import PearsonCorrelation
 from keras_albert.preprocessing.albert_preprocessor import AlbertPreprocessor
+from keras_albert.presets import keras_hub_format
 from keras_albert.tasks.albert_task import AlbertTask
 
 
@@ -35,7 +36,11 @@ class AlbertClassifier(AlbertTask):
     ```
     """
 
+    task_name = "classifier"
+    hf_architecture = "AlbertForSequenceClassification"
+    keras_hub_names = (keras_hub_format.CLASSIFIER_NAME,)
     preprocessor_cls = AlbertPreprocessor
+    text_signatures = True
 
     def __init__(self, backbone, num_classes, preprocessor=None, dropout=0.1,
                  activation=None, **kwargs):
@@ -108,6 +113,16 @@ class AlbertClassifier(AlbertTask):
             return regression_scores(y.reshape(-1), predictions.reshape(-1))
         return classification_scores(
             y.reshape(-1), predictions.argmax(-1), self.num_classes)
+
+    def serving_outputs(self, outputs, inputs, **options):
+        """`logits`, `probabilities` and `labels`; a regressor's
+        (`num_classes=1`) `scores`."""
+        if self.num_classes == 1:
+            return {"scores": outputs}
+        return self._class_outputs(outputs, self.activation)
+
+    def export_settings(self, **options):
+        return {"num_classes": self.num_classes}
 
     def get_config(self):
         config = super().get_config()

@@ -64,6 +64,11 @@ class AlbertMaskedLM(AlbertTask):
     ```
     """
 
+    task_name = "masked_lm"
+    hf_architecture = "AlbertForMaskedLM"
+    # Pretraining heads are not served; export the backbone instead.
+    exportable = False
+
     def __init__(self, backbone, preprocessor=None, **kwargs):
         inputs = masked_lm_inputs()
         outputs = encode(backbone, inputs)

@@ -80,6 +80,8 @@ class AlbertMultipleChoice(AlbertTask):
     ```
     """
 
+    task_name = "multiple_choice"
+    hf_architecture = "AlbertForMultipleChoice"
     preprocessor_cls = AlbertMultipleChoicePreprocessor
 
     def __init__(self, backbone, num_choices=4, preprocessor=None,
@@ -283,6 +285,18 @@ class AlbertMultipleChoice(AlbertTask):
         predicted = self.predict_choices(x, batch_size=batch_size)
         y = self._check_labels(y, len(predicted))
         return {"accuracy": float(np.mean(predicted == y))}
+
+    def serving_input_shape(self):
+        """`(batch, num_choices, length)`: the option count is fixed."""
+        return (None, self.num_choices, None)
+
+    def serving_outputs(self, outputs, inputs, **options):
+        """Per option `logits` and `probabilities`; `labels`: the chosen
+        option."""
+        return self._class_outputs(outputs)
+
+    def export_settings(self, **options):
+        return {"num_choices": self.num_choices}
 
     def get_config(self):
         config = super().get_config()

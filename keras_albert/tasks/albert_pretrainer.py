@@ -36,6 +36,11 @@ class AlbertPretrainer(AlbertTask):
     ```
     """
 
+    task_name = "pretrainer"
+    hf_architecture = "AlbertForPreTraining"
+    # Pretraining heads are not served; export the backbone instead.
+    exportable = False
+
     def __init__(self, backbone, preprocessor=None, sop_dropout=0.0,
                  **kwargs):
         inputs = masked_lm_inputs()

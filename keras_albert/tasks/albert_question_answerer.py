@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 
+from keras_albert.layers.best_answer_span import BestAnswerSpan
 from keras_albert.metrics.squad import best_threshold_scores
 from keras_albert.metrics.squad import squad_scores
 from keras_albert.preprocessing.albert_question_answering_preprocessor import (
@@ -79,6 +80,11 @@ class AlbertQuestionAnswerer(AlbertTask):
     ```
     """
 
+    task_name = "question_answerer"
+    hf_architecture = "AlbertForQuestionAnswering"
+    # The longest answer span (in pieces) the exported `span_*` outputs
+    # consider, as in SQuAD evaluation scripts.
+    export_options = {"max_answer_length": 30}
     preprocessor_cls = AlbertQuestionAnsweringPreprocessor
 
     def __init__(self, backbone, preprocessor=None, dropout=0.0, **kwargs):
@@ -157,90 +163,49 @@ class AlbertQuestionAnswerer(AlbertTask):
         features = self._qa_preprocessor().featurize(questions, contexts, y)
         return features, contexts
 
-    def _squad_dataset(self, x, y, batch_size=None, shuffle=False,
-                       sample_weight=None):
+    # -- the natural-data hooks of `AlbertTask` ----------------------------
+    def _is_raw_input(self, x):
+        return _is_squad_input(x)
+
+    def _raw_dataset(self, x, y=None, sample_weight=None, batch_size=None,
+                     shuffle=False):
+        """Features of `load_squad`'s `(x, y)`, shuffled every epoch when
+        `shuffle`."""
         if sample_weight is not None:
             raise ValueError(
                 "Sample weights are not supported with questions and "
                 "contexts: a long context becomes several features."
-            )
-        if y is None:
-            raise ValueError(
-                "Training and evaluation on questions and contexts need `y`:"
-                " a list per question of gold answers [{'text', "
-                "'answer_start'}] ([] for no answer)."
             )
         features, _ = self._features(x, y)
         return self.preprocessor.make_dataset(
             features, batch_size=batch_size or 32, shuffle=shuffle
         )
 
-    def _reject_strings(self, x):
+    def _labels_missing_message(self):
+        return (
+            "Training and evaluation on questions and contexts need `y`:"
+            " a list per question of gold answers [{'text', "
+            "'answer_start'}] ([] for no answer)."
+        )
+
+    def _predict_raw(self, x, batch_size=None, **kwargs):
+        raise ValueError(
+            "`predict` takes token dicts; for questions and contexts use "
+            "`predict_answers(x)`, which windows long contexts and "
+            "returns answer strings."
+        )
+
+    def _packed_inputs(self, x):
         if is_text_input(x):
             raise ValueError(
                 f"{type(self).__name__} takes a dict with 'question' and "
                 "'context' lists (what `load_squad` returns), not bare "
                 "strings."
             )
+        return super()._packed_inputs(x)
 
-    # -- training and inference --------------------------------------------
-    def fit(self, x=None, y=None, batch_size=None, sample_weight=None,
-            validation_data=None, shuffle=True, **kwargs):
-        """Keras `fit`, also on `load_squad`'s `(x, y)` (features are
-        shuffled every epoch when `shuffle`). `validation_data` may be
-        natural data too."""
-        self._reject_strings(x)
-        if validation_data is not None:
-            # Here, while `batch_size` is still the caller's.
-            validation_data = self._prepare_validation(validation_data,
-                                                       batch_size)
-        if _is_squad_input(x):
-            x = self._squad_dataset(x, y, batch_size, shuffle, sample_weight)
-            y = sample_weight = batch_size = None
-        else:
-            y = _position_targets(y)
-        return super().fit(
-            x=x, y=y, batch_size=batch_size, sample_weight=sample_weight,
-            validation_data=validation_data, shuffle=shuffle, **kwargs,
-        )
-
-    def _prepare_validation(self, data, batch_size):
-        if isinstance(data, tuple) and len(data) in (2, 3):
-            if _is_squad_input(data[0]):
-                return self._squad_dataset(
-                    data[0], data[1], batch_size,
-                    sample_weight=data[2] if len(data) == 3 else None,
-                )
-            data = (data[0], _position_targets(data[1])) + tuple(data[2:])
-        return super()._prepare_validation(data, batch_size)
-
-    def evaluate(self, x=None, y=None, batch_size=None, sample_weight=None,
-                 **kwargs):
-        """Keras `evaluate` (losses and start/end accuracies), also on
-        `load_squad`'s `(x, y)`; see `task_metrics` for EM/F1."""
-        self._reject_strings(x)
-        if _is_squad_input(x):
-            x = self._squad_dataset(x, y, batch_size,
-                                    sample_weight=sample_weight)
-            y = sample_weight = batch_size = None
-        else:
-            y = _position_targets(y)
-        return super().evaluate(
-            x=x, y=y, batch_size=batch_size, sample_weight=sample_weight,
-            **kwargs,
-        )
-
-    def predict(self, x, batch_size=None, **kwargs):
-        """Keras `predict` on token dicts: start/end logits per feature.
-        For questions and contexts use `predict_answers`."""
-        self._reject_strings(x)
-        if _is_squad_input(x):
-            raise ValueError(
-                "`predict` takes token dicts; for questions and contexts use "
-                "`predict_answers(x)`, which windows long contexts and "
-                "returns answer strings."
-            )
-        return super().predict(x, batch_size=batch_size, **kwargs)
+    def _packed_targets(self, y):
+        return _position_targets(y)
 
     def _feature_logits(self, features, batch_size):
         """Start/end logit vectors per feature, each as long as its
@@ -360,6 +325,20 @@ class AlbertQuestionAnswerer(AlbertTask):
                 )
             scores.update(best_threshold_scores(spans, y, margins))
         return {key: float(value) for key, value in scores.items()}
+
+    def serving_outputs(self, outputs, inputs, max_answer_length=30):
+        """`start_logits`, `end_logits` and the best span in the graph:
+        `span_start`/`span_end` (piece indexes; map them to characters
+        with the preprocessor's offsets on the client), `span_score` and
+        the `[CLS]` `null_score` SQuAD 2.0 compares against."""
+        named = dict(outputs)
+        named.update(BestAnswerSpan(max_answer_length, name="best_span")(
+            outputs[START_LOGITS], outputs[END_LOGITS], inputs["token_ids"],
+            inputs["segment_ids"], inputs["padding_mask"]))
+        return named
+
+    def export_settings(self, max_answer_length=30):
+        return {"max_answer_length": int(max_answer_length)}
 
     def get_config(self):
         config = super().get_config()

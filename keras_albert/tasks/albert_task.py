@@ -5,8 +5,11 @@ import logging
 import keras
 import numpy as np
 
+from keras_albert.layers.arg_max import ArgMax
 from keras_albert.models.functional_model import FunctionalModel
+from keras_albert.models.model_contract import ModelContract
 from keras_albert.utils.input_validation import check_input_dict
+from keras_albert.utils.text_inputs import is_text_batch
 from keras_albert.utils.text_inputs import is_text_input
 
 logger = logging.getLogger("keras_albert")
@@ -22,16 +25,32 @@ def _is_dataset(x):
     )
 
 
-class AlbertTask(FunctionalModel):
+_TASKS = {}
+
+
+def registered_tasks():
+    """`{task_name: class}` of every task class defined so far, in
+    definition order (import `keras_albert.tasks` to define them all)."""
+    return dict(_TASKS)
+
+
+class AlbertTask(FunctionalModel, ModelContract):
     """A backbone plus a head, with an optional preprocessor.
 
-    When a preprocessor is attached, `fit`, `evaluate` and `predict` accept
-    raw strings (or `(text_a, text_b)` pairs) and `tf.data` datasets of
-    strings: text is tokenized and packed batch by batch inside `tf.data`,
-    padded to the batch's longest sequence. Token-id dicts pass through
-    unchanged (and are range-checked first).
+    When a preprocessor is attached, `fit`, `evaluate` and `predict`
+    accept the task's natural data (raw strings or `(text_a, text_b)`
+    pairs here) and `tf.data` datasets of it: it is preprocessed batch by
+    batch inside `tf.data`, padded to the batch's longest sequence.
+    Token-id dicts pass through unchanged (and are range-checked first).
 
-    Subclasses set `preprocessor_cls` and build their functional graph.
+    **The task contract** (see `ModelContract`): a subclass is one file
+    in `keras_albert/tasks/` that builds its functional graph, sets
+    `task_name` (which registers it: `registered_tasks()`),
+    `hf_architecture`, `preprocessor_cls` and `head_arguments`, implements
+    the serving hooks, and where its natural data is not raw text
+    overrides `_is_raw_input` and `_raw_dataset` (and `_predict_raw`,
+    `_packed_inputs`, `_packed_targets`, `_labels_missing_message` where
+    the defaults do not fit). Nothing else in the library lists tasks.
     """
 
     preprocessor_cls = None
@@ -39,6 +58,34 @@ class AlbertTask(FunctionalModel):
     # asked for another value keeps its backbone and gets a fresh head.
     # Other arguments (e.g. `dropout`) are applied to the saved task.
     head_arguments = ("num_classes", "labels")
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        name = cls.__dict__.get("task_name")
+        if name is not None:
+            if name in _TASKS and _TASKS[name] is not cls:
+                raise ValueError(
+                    f"Task name {name!r} of {cls.__name__} is already "
+                    f"taken by {_TASKS[name].__name__}."
+                )
+            _TASKS[name] = cls
+
+    # -- serving, shared by the task heads --------------------------------
+    @staticmethod
+    def _class_outputs(scores, activation=None):
+        """Serving outputs of class scores: `logits` and `probabilities`
+        (or the head's own activation output as `probabilities`) and int32
+        `labels`."""
+        named = {}
+        if activation is None:
+            named["logits"] = scores
+            named["probabilities"] = keras.ops.softmax(scores, axis=-1)
+        else:
+            # softmax outputs are already probabilities; other activations
+            # (e.g. sigmoid, multi-label) are reported as they are.
+            named["probabilities"] = scores
+        named["labels"] = ArgMax(name="labels")(scores)
+        return named
 
     # -- presets -------------------------------------------------------
     @classmethod
@@ -193,16 +240,15 @@ class AlbertTask(FunctionalModel):
                 )
         return cls(**config)
 
-    # -- raw-text friendly training and inference ------------------------
+    # -- raw inputs: the hooks a task overrides -------------------------
     def _check_token_inputs(self, x):
         check_input_dict(
             x, self.backbone.vocabulary_size, self.backbone.num_segments
         )
 
     def _is_raw_input(self, x):
-        """Whether `x` is data the preprocessor packs (here raw strings or
-        `(a, b)` pairs); tasks with other natural data override this and
-        `_raw_dataset`."""
+        """Whether `x` is the task's natural data, which the preprocessor
+        packs (here raw strings or `(a, b)` pairs)."""
         return is_text_input(x)
 
     def _raw_dataset(self, x, y=None, sample_weight=None, batch_size=None,
@@ -218,6 +264,46 @@ class AlbertTask(FunctionalModel):
             keras.utils.pack_x_y_sample_weight(x, y, sample_weight),
             len(y) if y is not None else 1024, batch_size, shuffle)
 
+    def _predict_raw(self, x, batch_size=None, **kwargs):
+        """`predict` on natural data; tasks whose predictions are not one
+        row per packed input (words, windows) override this."""
+        return super().predict(self._raw_dataset(x, batch_size=batch_size),
+                               **kwargs)
+
+    def _labels_missing_message(self):
+        """The error for raw inputs without labels in fit/evaluate."""
+        return (
+            f"{type(self).__name__} needs labels `y` to train or evaluate on "
+            "raw inputs (one per example, e.g. what the task's "
+            "`keras_albert.datasets` reader returns)."
+        )
+
+    def _packed_inputs(self, x):
+        """Inputs that are not natural data: token-id dicts (range-checked)
+        or `tf.data` datasets (mapped through the preprocessor when they
+        hold the task's natural data)."""
+        x = self._maybe_map_dataset(x)
+        self._check_token_inputs(x)
+        return x
+
+    def _packed_targets(self, y):
+        """Targets given with packed inputs, in the form Keras trains on."""
+        return y
+
+    def _maybe_map_dataset(self, x):
+        """Applies the preprocessor to a tf.data dataset of strings."""
+        if not _is_dataset(x) or self.preprocessor is None:
+            return x
+        import tensorflow as tf
+
+        spec = x.element_spec
+        first = spec[0] if isinstance(spec, tuple) else spec
+        if isinstance(first, tuple):
+            first = first[0]
+        if is_text_batch(first):
+            return x.map(self.preprocessor, num_parallel_calls=tf.data.AUTOTUNE)
+        return x
+
     def _preprocessed_dataset(self, data, shuffle_buffer, batch_size,
                               shuffle):
         import tensorflow as tf
@@ -230,61 +316,52 @@ class AlbertTask(FunctionalModel):
         return ds.map(self.preprocessor, num_parallel_calls=tf.data.AUTOTUNE)\
             .prefetch(tf.data.AUTOTUNE)
 
-    def _maybe_map_dataset(self, x):
-        """Applies the preprocessor to a tf.data dataset of strings."""
-        import tensorflow as tf
+    def _labelled_raw_dataset(self, x, y, sample_weight, batch_size,
+                              shuffle=False):
+        if y is None:
+            raise ValueError(self._labels_missing_message())
+        return self._raw_dataset(x, y, sample_weight, batch_size, shuffle)
 
-        if not isinstance(x, tf.data.Dataset) or self.preprocessor is None:
-            return x
-        spec = x.element_spec
-        first = spec[0] if isinstance(spec, tuple) else spec
-        if isinstance(first, tuple):
-            first = first[0]
-        if getattr(first, "dtype", None) == tf.string:
-            return x.map(self.preprocessor, num_parallel_calls=tf.data.AUTOTUNE)
-        return x
+    def _prepare_validation(self, data, batch_size):
+        if isinstance(data, (tuple, list)) and len(data) in (2, 3):
+            x, y, *weights = data
+            if self._is_raw_input(x):
+                return self._labelled_raw_dataset(
+                    x, y, weights[0] if weights else None, batch_size)
+            return (self._packed_inputs(x), self._packed_targets(y),
+                    *weights)
+        return self._packed_inputs(data)
 
+    # -- fit / evaluate / predict on any input the task takes -------------
     def fit(self, x=None, y=None, batch_size=None, sample_weight=None,
             validation_data=None, shuffle=True, **kwargs):
-        if self._is_raw_input(x):
-            if y is None:
-                raise ValueError(
-                    f"{type(self).__name__}.fit needs labels `y` with raw "
-                    "inputs (one per example, e.g. what the task's "
-                    "`keras_albert.datasets` reader returns)."
-                )
-            x = self._raw_dataset(x, y, sample_weight, batch_size, shuffle)
-            # Shuffled above; Keras ignores `shuffle` for datasets anyway.
-            y = sample_weight = batch_size = None
-            shuffle = False
-        else:
-            x = self._maybe_map_dataset(x)
-            self._check_token_inputs(x)
-        if _is_dataset(x):
-            shuffle = False
         if validation_data is not None:
+            # Here, while `batch_size` is still the caller's.
             validation_data = self._prepare_validation(validation_data,
                                                        batch_size)
+        if self._is_raw_input(x):
+            x = self._labelled_raw_dataset(x, y, sample_weight, batch_size,
+                                           shuffle)
+            # Shuffled above; Keras ignores `shuffle` for datasets anyway.
+            y = sample_weight = batch_size = None
+        else:
+            x = self._packed_inputs(x)
+            y = self._packed_targets(y)
+        if _is_dataset(x):
+            shuffle = False
         return super().fit(
             x=x, y=y, batch_size=batch_size, sample_weight=sample_weight,
             validation_data=validation_data, shuffle=shuffle, **kwargs,
         )
 
-    def _prepare_validation(self, data, batch_size):
-        if isinstance(data, tuple) and len(data) in (2, 3) and (
-            self._is_raw_input(data[0])
-        ):
-            return self._raw_dataset(*data, batch_size=batch_size)
-        return self._maybe_map_dataset(data)
-
     def evaluate(self, x=None, y=None, batch_size=None, sample_weight=None,
                  **kwargs):
         if self._is_raw_input(x):
-            x = self._raw_dataset(x, y, sample_weight, batch_size)
+            x = self._labelled_raw_dataset(x, y, sample_weight, batch_size)
             y = sample_weight = batch_size = None
         else:
-            x = self._maybe_map_dataset(x)
-            self._check_token_inputs(x)
+            x = self._packed_inputs(x)
+            y = self._packed_targets(y)
         return super().evaluate(
             x=x, y=y, batch_size=batch_size, sample_weight=sample_weight,
             **kwargs,
@@ -292,9 +369,6 @@ class AlbertTask(FunctionalModel):
 
     def predict(self, x, batch_size=None, **kwargs):
         if self._is_raw_input(x):
-            x = self._raw_dataset(x, batch_size=batch_size)
-            batch_size = None
-        else:
-            x = self._maybe_map_dataset(x)
-            self._check_token_inputs(x)
-        return super().predict(x, batch_size=batch_size, **kwargs)
+            return self._predict_raw(x, batch_size=batch_size, **kwargs)
+        return super().predict(self._packed_inputs(x), batch_size=batch_size,
+                               **kwargs)

@@ -6,101 +6,24 @@ import keras
 import numpy as np
 
 from keras_albert.metrics.sequence_labeling import entity_scores
-from keras_albert.metrics.sequence_labeling import get_entities
 from keras_albert.metrics.sequence_labeling import infer_scheme
 from keras_albert.metrics.sequence_labeling import token_accuracy
 from keras_albert.preprocessing import (
     albert_token_classification_preprocessor as token_preprocessing,
 )
+from keras_albert.tasks import word_tagging
 from keras_albert.tasks.albert_task import AlbertTask
+from keras_albert.tasks.word_tagging import OUTSIDE
+from keras_albert.tasks.word_tagging import as_sentences
+from keras_albert.tasks.word_tagging import check_labels
+from keras_albert.tasks.word_tagging import tag_lists
+from keras_albert.utils.text_inputs import is_string
+from keras_albert.utils.text_inputs import is_text_batch
 
-OUTSIDE = "O"
 _POOLER_NO_GRADIENT = (
     r"Gradients do not exist for variables "
     r"\['[^']*pooler/kernel', '[^']*pooler/bias'\]"
 )
-
-
-def _check_labels(labels):
-    if isinstance(labels, (str, bytes, dict)) or not hasattr(
-            labels, "__iter__"):
-        raise ValueError(
-            "`labels` must be a list of tag strings in id order, e.g. "
-            f"['O', 'B-PER', 'I-PER']. Received: {labels!r}."
-        )
-    labels = list(labels)
-    if not labels:
-        raise ValueError("`labels` must name at least one tag.")
-    for label in labels:
-        if not isinstance(label, str) or not label:
-            raise ValueError(
-                f"Every label must be a non-empty string. Received: "
-                f"{label!r} in {labels}."
-            )
-    duplicates = sorted({t for t in labels if labels.count(t) > 1})
-    if duplicates:
-        raise ValueError(f"`labels` repeats {duplicates}: {labels}.")
-    return labels
-
-
-def _tag_lists(y):
-    """Yields `(index, tags)` for every sentence's tags in `y`.
-
-    A sentence's tags given as one string are rejected: iterating it would
-    read its characters as tags. Lazy, so each sentence is checked in turn
-    with the caller's checks of its tags.
-    """
-    for i, tags in enumerate(y):
-        if isinstance(tags, str):
-            raise ValueError(
-                f"The tags of sentence {i} are one string ({tags!r}); "
-                "give a list with one tag per word."
-            )
-        yield i, tags
-
-
-def _is_sentence(value):
-    if isinstance(value, (str, bytes)):
-        return True
-    if isinstance(value, np.ndarray):
-        return value.ndim == 1 and value.dtype.kind in "USO"
-    return isinstance(value, (list, tuple)) and all(
-        isinstance(w, (str, bytes)) for w in value
-    )
-
-
-def _as_sentences(x):
-    """`x` as a list of sentences (strings or word lists) when it is the
-    task's natural input, else None (token dicts, datasets, arrays)."""
-    if isinstance(x, np.ndarray) and x.ndim == 1 and x.dtype.kind in "USO":
-        x = x.tolist()
-    if isinstance(x, (list, tuple)) and x and all(map(_is_sentence, x)):
-        return list(x)
-    return None
-
-
-def _hf_labels(preset):
-    """The tag list in a Hugging Face config's `id2label`, or a ValueError
-    when it has only transformers' placeholder names."""
-    from keras_albert.presets import huggingface
-    from keras_albert.presets import loader
-
-    _, folder = loader.localize(preset)
-    config = huggingface.read_hf_config(folder)
-    id2label = config.get("id2label") or {}
-    # JSON object keys are strings: "0", "1", ...
-    labels = [id2label.get(str(i)) for i in range(len(id2label))]
-    placeholder = all(
-        not isinstance(t, str) or t.startswith("LABEL_") for t in labels
-    )
-    if not labels or placeholder:
-        raise ValueError(
-            f"{preset!r} does not name its tags (its config.json has "
-            f"id2label={id2label or None}). Pass them in id order: "
-            "`AlbertTokenClassifier.from_preset(..., labels=['O', "
-            "'B-PER', ...])`."
-        )
-    return labels
 
 
 @keras.saving.register_keras_serializable(package="keras_albert")
@@ -152,13 +75,15 @@ class AlbertTokenClassifier(AlbertTask):
     ```
     """
 
+    task_name = "token_classifier"
+    hf_architecture = "AlbertForTokenClassification"
     preprocessor_cls = (
         token_preprocessing.AlbertTokenClassificationPreprocessor
     )
 
     def __init__(self, backbone, labels, preprocessor=None, dropout=0.1,
                  **kwargs):
-        labels = _check_labels(labels)
+        labels = check_labels(labels)
         inputs = backbone.input
         sequence = backbone(inputs)["sequence_output"]
         self.head_dropout = keras.layers.Dropout(
@@ -199,11 +124,12 @@ class AlbertTokenClassifier(AlbertTask):
         needs `labels=[...]`. Passing `labels` that differ from a saved
         model's starts a fresh classifier on the same backbone.
         """
+        from keras_albert.presets import huggingface
         from keras_albert.presets import keras_albert_format as kaf
         from keras_albert.presets import loader
 
         if "labels" in kwargs:
-            kwargs["labels"] = _check_labels(kwargs["labels"])
+            kwargs["labels"] = check_labels(kwargs["labels"])
         else:
             kind, where = loader.resolve(preset)
             saved = (
@@ -212,7 +138,16 @@ class AlbertTokenClassifier(AlbertTask):
             )
             ours = keras.saving.get_registered_name(cls)
             if kind in ("hf_dir", "hf_hub"):
-                kwargs["labels"] = _hf_labels(preset)
+                kwargs["labels"] = huggingface.read_label_names(
+                    loader.localize(preset)[1])
+                if kwargs["labels"] is None:
+                    raise ValueError(
+                        f"{preset!r} does not name its tags (its "
+                        "config.json's id2label has none, or only "
+                        "placeholder LABEL_<i> names). Pass them in id "
+                        "order: `AlbertTokenClassifier.from_preset(..., "
+                        "labels=['O', 'B-PER', ...])`."
+                    )
             elif not (saved and saved.get("registered_name") == ours):
                 raise ValueError(
                     f"{preset!r} holds no {cls.__name__}, so its tags are "
@@ -268,7 +203,7 @@ class AlbertTokenClassifier(AlbertTask):
                 f"Got {num_sentences} sentences but {len(y)} tag lists."
             )
         ids = []
-        for i, tags in _tag_lists(y):
+        for i, tags in tag_lists(y):
             row = []
             for w, tag in enumerate(tags):
                 if isinstance(tag, (int, np.integer)) and not isinstance(
@@ -284,19 +219,43 @@ class AlbertTokenClassifier(AlbertTask):
             ids.append(row)
         return ids
 
-    def _labelled_dataset(self, sentences, y, batch_size, shuffle):
+    # -- the natural-data hooks of `AlbertTask` ----------------------------
+    def _is_raw_input(self, x):
+        return as_sentences(x) is not None
+
+    def _raw_dataset(self, x, y=None, sample_weight=None, batch_size=None,
+                     shuffle=False):
+        """Rows of sentences (word lists or whitespace-split strings) and
+        their tags; a long sentence may take several rows."""
+        if sample_weight is not None:
+            raise ValueError(
+                "`sample_weight` is not supported with sentences: the "
+                "loss is weighted by the label mask of each row."
+            )
+        sentences = as_sentences(x)
         return self._require_preprocessor("words or text").dataset(
             sentences, self._tag_ids(y, len(sentences)),
             batch_size=batch_size or 32, shuffle=shuffle,
             sequence_length=self._sequence_length(),
         )
 
+    def _labels_missing_message(self):
+        return (
+            "Training and evaluation on words need their tags: pass `y`, "
+            "one list of tag strings per sentence."
+        )
+
+    def _predict_raw(self, x, batch_size=None, **kwargs):
+        """A list with one `(num_words, num_labels)` array per sentence:
+        each word's first-piece logits (NaN for a word with no piece)."""
+        return self._word_logits(as_sentences(x), batch_size)[1]
+
     def _maybe_map_dataset(self, x):
         import tensorflow as tf
 
         if isinstance(x, tf.data.Dataset):
             for spec in tf.nest.flatten(x.element_spec):
-                if getattr(spec, "dtype", None) == tf.string:
+                if is_text_batch(spec):
                     raise ValueError(
                         f"{type(self).__name__} does not map tf.data "
                         "datasets of strings (words are aligned in Python). "
@@ -306,73 +265,22 @@ class AlbertTokenClassifier(AlbertTask):
                     )
         return x
 
-    def _prepare_validation(self, data, batch_size):
-        if isinstance(data, (tuple, list)) and len(data) == 2:
-            sentences = _as_sentences(data[0])
-            if sentences is not None:
-                return self._labelled_dataset(sentences, data[1], batch_size,
-                                              shuffle=False)
-        return super()._prepare_validation(data, batch_size)
+    def fit(self, *args, **kwargs):
+        """Keras `fit`, also on sentences and their tags.
 
-    def fit(self, x=None, y=None, batch_size=None, epochs=1,
-            validation_data=None, shuffle=True, sample_weight=None,
-            **kwargs):
-        """Trains on sentences and their tags, or on packed inputs.
-
-        Args:
-            x: a list of sentences, each a list of words or a string (split
-                on whitespace); or token-id dicts / a `tf.data` dataset,
-                passed to Keras as is.
-            y: with sentences, one list of tag strings per sentence, one
-                tag per word.
-            batch_size: rows per batch (a long sentence may take several).
-            epochs: int.
-            validation_data: `(sentences, tags)` or anything Keras takes.
-            shuffle: bool. Reshuffle the rows every epoch.
-            sample_weight: only for packed inputs; sentences are weighted
-                by their label masks.
+        `x` may be a list of sentences, each a list of words or a string
+        (split on whitespace), with `y` one list of tag strings per
+        sentence (`sample_weight` is not supported there: rows are
+        weighted by their label masks); token-id dicts and `tf.data`
+        datasets pass to Keras as they are. `validation_data` may be
+        `(sentences, tags)`.
         """
-        if validation_data is not None:
-            # Before `batch_size` is consumed below; Keras' own pass over
-            # the result leaves a dataset unchanged.
-            validation_data = self._prepare_validation(validation_data,
-                                                       batch_size)
-        sentences = _as_sentences(x)
-        if sentences is not None:
-            if sample_weight is not None:
-                raise ValueError(
-                    "`sample_weight` is not supported with sentences: the "
-                    "loss is weighted by the label mask of each row."
-                )
-            x = self._labelled_dataset(sentences, y, batch_size, shuffle)
-            y = batch_size = None
-            shuffle = False
         with warnings.catch_warnings():
             # Token classification never reads the pooled output (Hugging
             # Face's model has no pooler), so the pooler gets no gradient;
             # Keras would warn about exactly that on the first step.
             warnings.filterwarnings("ignore", message=_POOLER_NO_GRADIENT)
-            return super().fit(
-                x=x, y=y, batch_size=batch_size, epochs=epochs,
-                validation_data=validation_data, shuffle=shuffle,
-                sample_weight=sample_weight, **kwargs,
-            )
-
-    def evaluate(self, x=None, y=None, batch_size=None, sample_weight=None,
-                 **kwargs):
-        """Keras `evaluate` (loss and accuracy over labelled pieces);
-        sentences are taken like in `fit`. For entity scores use
-        `task_metrics`."""
-        sentences = _as_sentences(x)
-        if sentences is not None:
-            if sample_weight is not None:
-                raise ValueError(
-                    "`sample_weight` is not supported with sentences."
-                )
-            x = self._labelled_dataset(sentences, y, batch_size, False)
-            y = batch_size = None
-        return super().evaluate(x=x, y=y, batch_size=batch_size,
-                                sample_weight=sample_weight, **kwargs)
+            return super().fit(*args, **kwargs)
 
     # -- inference -------------------------------------------------------
     def _word_logits(self, sentences, batch_size=32):
@@ -399,25 +307,8 @@ class AlbertTokenClassifier(AlbertTask):
             logits = keras.ops.convert_to_numpy(self.predict_on_batch(x))
             for (i, w), row in zip(chunk, logits):
                 row_logits[i, w] = row
-        words = []
-        for i, e in enumerate(encoded):
-            out = np.full((len(e.word_positions), self.num_labels), np.nan,
-                          "float32")
-            for k, place in enumerate(e.word_positions):
-                if place is not None:
-                    out[k] = row_logits[i, place[0]][place[1]]
-            words.append(out)
-        return encoded, words
-
-    def predict(self, x, batch_size=None, **kwargs):
-        """Logits. For sentences: a list with one `(num_words,
-        num_labels)` array per sentence (each word's first-piece logits;
-        NaN for a word with no piece). Otherwise Keras' `predict` on
-        token-id dicts: `(batch, length, num_labels)`."""
-        sentences = _as_sentences(x)
-        if sentences is None:
-            return super().predict(x, batch_size=batch_size, **kwargs)
-        return self._word_logits(sentences, batch_size)[1]
+        return encoded, word_tagging.stitch_word_logits(
+            encoded, row_logits, self.num_labels)
 
     def _fallback_tag(self):
         # Words without pieces consist only of characters the normaliser
@@ -426,26 +317,16 @@ class AlbertTokenClassifier(AlbertTask):
 
     def _tags_and_scores(self, sentences, batch_size):
         encoded, logits = self._word_logits(sentences, batch_size)
-        results = []
-        for e, word_logits in zip(encoded, logits):
-            tags, scores = [], []
-            for row in word_logits:
-                if np.isnan(row).any():
-                    tags.append(self._fallback_tag())
-                    scores.append(float("nan"))
-                    continue
-                probs = np.exp(row - row.max())
-                probs /= probs.sum()
-                best = int(probs.argmax())
-                tags.append(self._labels[best])
-                scores.append(float(probs[best]))
-            results.append((e, tags, scores))
-        return results
+        return [
+            (e, *word_tagging.word_tags(rows, self._labels,
+                                         self._fallback_tag()))
+            for e, rows in zip(encoded, logits)
+        ]
 
     @staticmethod
     def _one_or_many(texts):
-        single = isinstance(texts, (str, bytes))
-        sentences = [texts] if single else _as_sentences(texts)
+        single = is_string(texts)
+        sentences = [texts] if single else as_sentences(texts)
         if sentences is None:
             if isinstance(texts, (list, tuple)) and not texts:
                 return [], False
@@ -506,21 +387,10 @@ class AlbertTokenClassifier(AlbertTask):
         if not texts:
             return []
         scheme = self._scheme()
-        results = []
-        for e, tags, scores in self._tags_and_scores(texts, batch_size):
-            spans = e.word_spans
-            entities = []
-            for entity in get_entities(tags, scheme=scheme):
-                start = spans[entity.start][0]
-                end = spans[entity.end - 1][1]
-                entities.append({
-                    "label": entity.type,
-                    "text": e.text[start:end],
-                    "start": start,
-                    "end": end,
-                    "score": float(np.mean(scores[entity.start:entity.end])),
-                })
-            results.append(entities)
+        results = [
+            word_tagging.decode_entities(e, tags, scores, scheme)
+            for e, tags, scores in self._tags_and_scores(texts, batch_size)
+        ]
         return results[0] if single else results
 
     def task_metrics(self, x, y, batch_size=32):
@@ -538,14 +408,14 @@ class AlbertTokenClassifier(AlbertTask):
             `"precision_<TYPE>"`, `"recall_<TYPE>"`, `"f1_<TYPE>"` for each
             entity type, all floats.
         """
-        sentences = _as_sentences(x)
+        sentences = as_sentences(x)
         if sentences is None:
             raise ValueError(
                 "Entity scores need a list of sentences (word lists or "
                 f"strings) and their tags. Received: {type(x).__name__}."
             )
         gold = []
-        for i, tags in _tag_lists(y):
+        for i, tags in tag_lists(y):
             row = []
             for w, tag in enumerate(tags):
                 if isinstance(tag, (int, np.integer)):
@@ -573,6 +443,14 @@ class AlbertTokenClassifier(AlbertTask):
         return scores
 
     # -- config ----------------------------------------------------------
+    def serving_outputs(self, outputs, inputs, **options):
+        """Per piece `logits`, `probabilities` and `labels` (tag ids; the
+        names are in the export settings)."""
+        return self._class_outputs(outputs)
+
+    def export_settings(self, **options):
+        return {"labels": list(self.labels)}
+
     def get_config(self):
         config = super().get_config()
         config.update({"labels": self.labels, "dropout": self.dropout})
