@@ -15,6 +15,15 @@ German JJ B-NP B-MISC
 """
 
 import os
+import re
+
+from keras_albert.datasets.text_files import DataFileError
+from keras_albert.datasets.text_files import read_text
+from keras_albert.datasets.text_files import split_lines
+
+# Columns are separated by spaces or tabs only: a word may hold other
+# Unicode spaces (e.g. a no-break space), which `str.split()` would break.
+_COLUMN_SEPARATOR = re.compile(r"[ \t]+")
 
 
 def _is_docstart(columns):
@@ -41,7 +50,8 @@ def load_conll(path, tag_column=-1):
         and `y` the matching lists of tag strings.
 
     Raises:
-        ValueError: naming the file and line of a malformed line.
+        DataFileError: naming the file and line of a malformed line (or of
+            bytes that are not UTF-8).
 
     Example:
     ```python
@@ -64,13 +74,9 @@ def load_conll(path, tag_column=-1):
             words.clear()
             tags.clear()
 
-    try:
-        with open(path, encoding="utf-8") as f:
-            lines = f.read().splitlines()
-    except UnicodeDecodeError as e:
-        raise ValueError(f"{path} is not UTF-8 text: {e}") from None
-    for number, line in enumerate(lines, start=1):
-        columns = line.split()
+    for number, line in enumerate(split_lines(read_text(path)), start=1):
+        stripped = line.strip(" \t")
+        columns = _COLUMN_SEPARATOR.split(stripped) if stripped else []
         if not columns:
             end_sentence()
             continue
@@ -79,21 +85,21 @@ def load_conll(path, tag_column=-1):
             continue
         if num_columns is None:
             if len(columns) < 2:
-                raise ValueError(
+                raise DataFileError(
                     f"{path}, line {number}: a token line needs a word and "
                     f"a tag column, found {len(columns)} column: {line!r}."
                 )
             column = tag_column + len(columns) if tag_column < 0 else (
                 tag_column)
             if not 0 < column < len(columns):
-                raise ValueError(
+                raise DataFileError(
                     f"{path}, line {number}: tag_column={tag_column} is not "
                     f"a tag column of a line with {len(columns)} columns "
                     f"(column 0 is the word): {line!r}."
                 )
             num_columns, first_line = len(columns), number
         elif len(columns) != num_columns:
-            raise ValueError(
+            raise DataFileError(
                 f"{path}, line {number}: expected {num_columns} columns "
                 f"like line {first_line}, found {len(columns)}: {line!r}."
             )

@@ -16,11 +16,15 @@ import os
 
 import numpy as np
 
+from keras_albert.datasets.text_files import DataFileError
+from keras_albert.datasets.text_files import read_text
+from keras_albert.datasets.text_files import split_lines
+
 _FIELDS = ("article", "questions", "options", "answers")
 
 
 def _fail(where, problem):
-    raise ValueError(f"{where}: {problem}")
+    raise DataFileError(f"{where}: {problem}")
 
 
 def _check_document(doc, where):
@@ -66,23 +70,15 @@ def _check_document(doc, where):
     return article, questions, options, indexes
 
 
-def _read_text(path):
-    try:
-        with open(path, encoding="utf-8") as f:
-            return f.read()
-    except UnicodeDecodeError as e:
-        raise ValueError(f"{path}: not UTF-8 text ({e}).") from None
-
-
 def _documents_of_file(path):
     """`[(where, fallback_id, object)]` of a `.txt`/`.json` file (one
     object) or a JSONL file (one object per line)."""
-    text = _read_text(path)
+    text = read_text(path)
     name = os.path.basename(path)
     try:
         return [(path, name, json.loads(text))]
     except json.JSONDecodeError as whole_error:
-        lines = [(n, line) for n, line in enumerate(text.splitlines(), 1)
+        lines = [(n, line) for n, line in enumerate(split_lines(text), 1)
                  if line.strip()]
         if len(lines) < 2:
             _fail(path, f"not valid JSON ({whole_error}).")
@@ -125,7 +121,7 @@ def load_race(path):
         `AlbertMultipleChoicePreprocessor` directly.
 
     Raises:
-        ValueError: naming the file (and line, for JSONL) and the problem,
+        DataFileError: naming the file (and line, for JSONL) and the problem,
             for invalid JSON, missing fields, mismatched question/option/
             answer counts, answer letters out of range, or questions with a
             different number of options than the rest.
@@ -141,7 +137,7 @@ def load_race(path):
     if os.path.isdir(path):
         files = _race_files(path)
         if not files:
-            raise ValueError(f"{path}: no RACE `.txt` files under it.")
+            raise DataFileError(f"{path}: no RACE `.txt` files under it.")
         docs = [doc for file in files for doc in _documents_of_file(file)]
     elif os.path.isfile(path):
         docs = _documents_of_file(path)

@@ -13,17 +13,19 @@ The official format:
 import json
 import logging
 
+from keras_albert.datasets.text_files import DataFileError
+from keras_albert.datasets.text_files import read_text
+
 logger = logging.getLogger("keras_albert")
 
 
 def _read(path):
     try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
+        data = json.loads(read_text(path))
     except json.JSONDecodeError as e:
-        raise ValueError(f"{path} is not valid JSON: {e}") from None
+        raise DataFileError(f"{path} is not valid JSON: {e}") from None
     if not isinstance(data, dict) or not isinstance(data.get("data"), list):
-        raise ValueError(
+        raise DataFileError(
             f"{path} is not a SQuAD file: expected a JSON object with a "
             "'data' list of articles."
         )
@@ -33,7 +35,7 @@ def _read(path):
 def _require(mapping, key, kind, where, path):
     value = mapping.get(key) if isinstance(mapping, dict) else None
     if not isinstance(value, kind):
-        raise ValueError(
+        raise DataFileError(
             f"{path}: {where} has no {key!r} {kind.__name__} (found "
             f"{type(value).__name__})."
         )
@@ -96,28 +98,28 @@ def load_squad(path, strict=True):
     skipped_answers, skipped_questions = 0, 0
     for title, context, qa in _questions(data, path):
         if not isinstance(qa, dict):
-            raise ValueError(f"{path}: a question entry is not an object.")
+            raise DataFileError(f"{path}: a question entry is not an object.")
         qid = qa.get("id")
         if not isinstance(qid, (str, int)) or isinstance(qid, bool):
-            raise ValueError(
+            raise DataFileError(
                 f"{path}: a question has no 'id' (question: "
                 f"{qa.get('question')!r})."
             )
         qid = str(qid)
         if qid in seen:
-            raise ValueError(f"{path}: question id {qid!r} appears twice.")
+            raise DataFileError(f"{path}: question id {qid!r} appears twice.")
         seen.add(qid)
         question = qa.get("question")
         if not isinstance(question, str):
-            raise ValueError(f"{path}: question {qid!r} has no 'question'.")
+            raise DataFileError(f"{path}: question {qid!r} has no 'question'.")
         answers = qa.get("answers", [])
         if not isinstance(answers, list):
-            raise ValueError(
+            raise DataFileError(
                 f"{path}: 'answers' of question {qid!r} is not a list."
             )
         impossible = bool(qa.get("is_impossible", False))
         if impossible and answers:
-            raise ValueError(
+            raise DataFileError(
                 f"{path}: question {qid!r} is marked is_impossible but has "
                 f"{len(answers)} answers."
             )
@@ -129,14 +131,14 @@ def load_squad(path, strict=True):
             if not isinstance(text, str) or not isinstance(start, int) or (
                 isinstance(start, bool)
             ):
-                raise ValueError(
+                raise DataFileError(
                     f"{path}: an answer of question {qid!r} lacks a 'text' "
                     f"string or an integer 'answer_start': {answer!r}."
                 )
             if start < 0 or context[start:start + len(text)] != text:
                 if strict:
                     found = context[max(start, 0):max(start, 0) + len(text)]
-                    raise ValueError(
+                    raise DataFileError(
                         f"{path}: answer {text!r} of question {qid!r} is not "
                         f"at answer_start={start} of its context (found "
                         f"{found!r}). Pass strict=False to skip such "
