@@ -84,11 +84,21 @@ def _add_convert_parser(subparsers):
     parser.set_defaults(func=_run_convert)
 
 
+class _OneLineErrorParser(argparse.ArgumentParser):
+    """Reports a usage mistake in one line (no usage block); subcommand
+    parsers are of the same class."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(
+    parser = _OneLineErrorParser(
         prog="keras-albert",
         description="ALBERT for Keras 3: convert, train and serve.",
     )
+    parser.add_argument("--debug", action="store_true",
+                        help="Show the full traceback when a command fails.")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     from keras_albert import quickstart
     from keras_albert.export import export_cli
@@ -105,19 +115,41 @@ def build_parser():
     return parser
 
 
-def main(argv=None):
-    """Entry point of the `keras-albert` command; returns the exit code."""
+def _one_line(error):
+    """An exception as one line: its message with whitespace runs folded;
+    errors that are not a user's mistake also name their type."""
     from keras_albert.presets.errors import PresetError
+
+    message = " ".join(str(error).split()) or type(error).__name__
+    if isinstance(error, (ValueError, OSError, PresetError, KeyError)):
+        return message
+    return (f"{type(error).__name__}: {message} (rerun with --debug for the "
+            "traceback)")
+
+
+def main(argv=None):
+    """Entry point of the `keras-albert` command; returns the exit code.
+
+    A failing command prints one line naming the problem and returns 1;
+    `--debug` (or `KERAS_ALBERT_DEBUG=1`) shows the traceback instead.
+    """
+    import os
 
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "func", None) is None:
         parser.print_help()
         return 2
+    debug = args.debug or os.environ.get("KERAS_ALBERT_DEBUG") == "1"
     try:
         result = args.func(args)
-    except PresetError as e:
-        print(f"keras-albert {args.command}: {e}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print(f"keras-albert {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:  # noqa: BLE001 - every failure becomes one line
+        if debug:
+            raise
+        print(f"keras-albert {args.command}: {_one_line(e)}", file=sys.stderr)
         return 1
     # Subcommands return what they made (a path, metrics) for callers in
     # Python; only an int is an exit status.

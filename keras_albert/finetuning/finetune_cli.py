@@ -25,6 +25,79 @@ import os
 
 TASKS = ("classify", "regress", "ner", "squad", "race")
 
+FILE_LAYOUTS = """\
+data files:
+  classify/regress  CSV (.csv), TSV (.tsv, GLUE style: no quoting) or JSON
+                    Lines (.jsonl), UTF-8. With a header row, the text
+                    column is found by name (sentence1/sentence2,
+                    question1/question2, premise/hypothesis,
+                    question/sentence, #1 String/#2 String, text_a/text_b,
+                    sentence, text) and the label by label, score,
+                    gold_label, Quality or labels; --text-column,
+                    --text-pair-column and --label-column name others.
+                    Without a header row, give column indexes from 0, e.g.
+                    CoLA: --text-column 3 --label-column 1.
+  ner               CoNLL: one "word ... tag" line per token (tag last),
+                    blank lines between sentences.
+  squad             SQuAD v1.1 / v2.0 JSON.
+  race              a RACE directory of .txt files, one .txt/.json file, or
+                    JSON Lines.
+"""
+
+
+def _column(value):
+    """A column name, or an index (from 0) for files without a header."""
+    return int(value) if value.isdigit() else value
+
+
+def _positive_int(value):
+    number = int(value)
+    if number < 1:
+        raise ValueError(value)
+    return number
+
+
+_positive_int.__name__ = "positive integer"
+
+
+def _positive_float(value):
+    number = float(value)
+    if not number > 0:
+        raise ValueError(value)
+    return number
+
+
+_positive_float.__name__ = "positive number"
+
+
+def _check_arguments(args):
+    """Refuses bad settings and outputs before any data is read or any
+    step is trained, so a long run is never thrown away at the end."""
+    if not 0.0 <= args.warmup_ratio < 1.0:
+        raise ValueError(
+            f"--warmup-ratio must be in [0, 1); got {args.warmup_ratio}.")
+    if not 0.0 < args.layer_decay <= 1.0:
+        raise ValueError(
+            f"--layer-decay must be in (0, 1]; got {args.layer_decay}.")
+    if args.weight_decay < 0:
+        raise ValueError(
+            f"--weight-decay must be >= 0; got {args.weight_decay}.")
+    for flag, path in (("--train", args.train), ("--eval", args.eval)):
+        if path is not None and not os.path.exists(path):
+            raise FileNotFoundError(f"{flag} {path}: no such file.")
+    if args.output:
+        output = os.path.abspath(args.output)
+        if os.path.exists(output) and not os.path.isdir(output):
+            raise ValueError(
+                f"--output {args.output} is an existing file; give a "
+                "directory for the fine-tuned preset.")
+        parent = os.path.dirname(output)
+        while not os.path.exists(parent):
+            parent = os.path.dirname(parent)
+        if not os.access(parent, os.W_OK):
+            raise PermissionError(
+                f"--output {args.output}: {parent} is not writable.")
+
 
 def _read(args, path, train_info=None):
     """`(x, y, info)` for one data file; `info` carries what the evaluation
@@ -107,6 +180,7 @@ def run(args):
         finetuning_optimizer,
     )
 
+    _check_arguments(args)
     if args.seed is not None:
         keras.utils.set_random_seed(args.seed)
     x, y, info = _read(args, args.train)
@@ -148,9 +222,13 @@ def run(args):
 
 def add_parser(subparsers):
     """Adds `finetune --task ... --preset ... --train ...`."""
+    import argparse
+
     parser = subparsers.add_parser(
         "finetune", help="Fine-tune a preset on a task from data files.",
         description=__doc__.split("\n\n")[0],
+        epilog=FILE_LAYOUTS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--task", choices=TASKS, required=True,
                         help="classify/regress: CSV, TSV or JSONL; ner: "
@@ -162,22 +240,29 @@ def add_parser(subparsers):
     parser.add_argument("--eval", default=None)
     parser.add_argument("--output", default=None,
                         help="Preset directory to save the model to.")
-    parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--learning-rate", type=float, default=2e-5)
+    parser.add_argument("--epochs", type=_positive_int, default=3)
+    parser.add_argument("--batch-size", type=_positive_int, default=32)
+    parser.add_argument("--learning-rate", type=_positive_float,
+                        default=2e-5)
     parser.add_argument("--warmup-ratio", type=float, default=0.1)
     parser.add_argument("--weight-decay", type=float, default=0.01)
     parser.add_argument("--layer-decay", type=float, default=1.0,
                         help="Layer-wise learning-rate decay in (0, 1]; "
                              "1 disables it.")
-    parser.add_argument("--sequence-length", type=int, default=None)
+    parser.add_argument("--sequence-length", type=_positive_int,
+                        default=None)
     parser.add_argument("--seed", type=int, default=None)
-    parser.add_argument("--text-column", default=None)
-    parser.add_argument("--text-pair-column", default=None)
-    parser.add_argument("--label-column", default=None)
-    parser.add_argument("--doc-stride", type=int, default=None,
+    parser.add_argument("--text-column", type=_column, default=None,
+                        help="classify/regress: the text column's name, or "
+                             "its index from 0 in a file without a header "
+                             "row.")
+    parser.add_argument("--text-pair-column", type=_column, default=None,
+                        help="classify/regress: the second text of pairs.")
+    parser.add_argument("--label-column", type=_column, default=None,
+                        help="classify/regress: the label column.")
+    parser.add_argument("--doc-stride", type=_positive_int, default=None,
                         help="squad: overlap between context windows.")
-    parser.add_argument("--num-choices", type=int, default=4,
+    parser.add_argument("--num-choices", type=_positive_int, default=4,
                         help="race: options per question.")
     parser.add_argument("--no-progress", dest="progress",
                         action="store_false",
