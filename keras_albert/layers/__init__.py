@@ -6,6 +6,7 @@ from keras_albert.layers.albert_self_attention import AlbertSelfAttention
 from keras_albert.layers.albert_transformer_block import (
     AlbertTransformerBlock,
 )
+from keras_albert.layers.best_answer_span import BestAnswerSpan
 from keras_albert.layers.factorized_embedding import FactorizedEmbedding
 from keras_albert.layers.masked_lm_head import MaskedLMHead
 from keras_albert.layers.sentence_order_head import SentenceOrderHead
@@ -17,6 +18,7 @@ __all__ = [
     "AlbertFeedForward",
     "AlbertSelfAttention",
     "AlbertTransformerBlock",
+    "BestAnswerSpan",
     "FactorizedEmbedding",
     "MaskedLMHead",
     "SentenceOrderHead",
