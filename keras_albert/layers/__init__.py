@@ -7,6 +7,7 @@ from keras_albert.layers.albert_transformer_block import (
     AlbertTransformerBlock,
 )
 from keras_albert.layers.arg_max import ArgMax
+from keras_albert.layers.best_answer_span import BestAnswerSpan
 from keras_albert.layers.factorized_embedding import FactorizedEmbedding
 from keras_albert.layers.masked_lm_head import MaskedLMHead
 from keras_albert.layers.sentence_order_head import SentenceOrderHead
@@ -19,6 +20,7 @@ __all__ = [
     "AlbertSelfAttention",
     "AlbertTransformerBlock",
     "ArgMax",
+    "BestAnswerSpan",
     "FactorizedEmbedding",
     "MaskedLMHead",
     "SentenceOrderHead",

@@ -13,6 +13,8 @@ from keras_hub.src.layers.preprocessing.preprocessing_layer import (
 )
 from keras_hub.src.utils.tensor_utils import preprocessing_function
 
+from keras_albert.preprocessing.padding import padded_length
+
 try:
     import tensorflow as tf
 except ImportError:
@@ -155,11 +157,8 @@ class AlbertPreprocessingLayer(PreprocessingLayer):
         lengths = token_ids.row_lengths()
         # The appended 0 keeps an empty batch valid (length 0).
         longest = tf.reduce_max(tf.concat([lengths, [0]], axis=0))
-        multiple = tf.constant(self.pad_to_multiple_of, longest.dtype)
-        length = tf.minimum(
-            (longest + multiple - 1) // multiple * multiple,
-            tf.constant(self.sequence_length, longest.dtype),
-        )
+        length = padded_length(longest, self.pad_to_multiple_of,
+                               self.sequence_length)
         shape = tf.stack([token_ids.nrows(), length])
         outputs = {
             "token_ids": token_ids.to_tensor(

@@ -13,10 +13,16 @@ example, before batching; batches are padded to their longest feature.
 import keras
 import numpy as np
 
+from keras_albert.layers.best_answer_span import allowed_answer_spans
+from keras_albert.layers.best_answer_span import answer_endpoints
+from keras_albert.layers.best_answer_span import span_score
 from keras_albert.preprocessing.albert_preprocessing_layer import (
     AlbertPreprocessingLayer,
 )
+from keras_albert.preprocessing.padding import padded_length
 from keras_albert.preprocessing.token_alignment import aligner_for
+from keras_albert.preprocessing.token_alignment import textless_piece_ids
+from keras_albert.preprocessing.windows import sliding_windows
 
 # Model output names; the targets of a feature batch are keyed by them so
 # Keras matches each target to its logits.
@@ -156,16 +162,6 @@ class AlbertQuestionAnsweringPreprocessor(AlbertPreprocessingLayer):
         return aligner_for(self.tokenizer)
 
     # -- features ----------------------------------------------------------
-    def _windows(self, num_pieces, room):
-        """`(start, end)` piece ranges covering `num_pieces` pieces."""
-        start = 0
-        while True:
-            end = min(start + room, num_pieces)
-            yield start, end
-            if end >= num_pieces:
-                return
-            start += min(room, self.doc_stride)
-
     @staticmethod
     def _answer_pieces(index, context, offsets, answers):
         """`(first, last)` context-piece indexes of the first gold answer,
@@ -268,7 +264,8 @@ class AlbertQuestionAnsweringPreprocessor(AlbertPreprocessingLayer):
                 )
             context_start = len(question_ids) + 2
             room = self.sequence_length - context_start - 1
-            for start, end in self._windows(len(pieces.token_ids), room):
+            for start, end in sliding_windows(len(pieces.token_ids), room,
+                                              self.doc_stride):
                 window_ids = pieces.token_ids[start:end]
                 features["token_ids"].append(
                     [cls_id] + question_ids + [sep_id] + window_ids + [sep_id]
@@ -306,12 +303,8 @@ class AlbertQuestionAnsweringPreprocessor(AlbertPreprocessingLayer):
             indices = range(len(features["token_ids"]))
         indices = list(indices)
         lengths = [len(features["token_ids"][i]) for i in indices]
-        longest = max(lengths, default=0)
-        multiple = self.pad_to_multiple_of
-        width = max(
-            min(-(-longest // multiple) * multiple, self.sequence_length),
-            longest,
-        )
+        width = padded_length(max(lengths, default=0),
+                              self.pad_to_multiple_of, self.sequence_length)
         batch = {
             key: np.zeros((len(indices), width), "int32")
             for key in FEATURE_KEYS
@@ -391,13 +384,9 @@ class AlbertQuestionAnsweringPreprocessor(AlbertPreprocessingLayer):
         limit = self.sequence_length
 
         def pad_batch(x, *targets):
-            length = tf.cast(tf.reduce_max(x["token_ids"].row_lengths()),
-                             tf.int32)
-            width = tf.maximum(
-                tf.minimum((length + multiple - 1) // multiple * multiple,
-                           limit),
-                length,
-            )
+            longest = tf.cast(tf.reduce_max(x["token_ids"].row_lengths()),
+                              tf.int32)
+            width = padded_length(longest, multiple, limit)
             rows = x["token_ids"].nrows(out_type=tf.int32)
             shape = tf.stack([rows, width])
             x = {
@@ -431,11 +420,15 @@ class AlbertQuestionAnsweringPreprocessor(AlbertPreprocessingLayer):
                        null_score_diff_threshold=0.0, version_2=False):
         """Turns per-feature start/end logits into one answer per example.
 
-        Candidate spans start and end on context pieces of one window
-        (`end >= start`, at most `max_answer_length` pieces), taken from
-        the `n_best` best start and end positions of every window; a span's
-        score is `start_logit + end_logit` and the same character span seen
-        in several windows keeps its best score. With `version_2`, the null
+        Candidate spans are the spans of a window that
+        `keras_albert.layers.best_answer_span` allows (both ends on context
+        pieces, the end not on a lone "▁", `start <= end < start +
+        max_answer_length`) among the `n_best` best start and `n_best` best
+        end positions of the window (the pre-selection of the reference
+        SQuAD scripts; with `n_best` at least the window's length, a
+        window's best candidate is `BestAnswerSpan`'s span). A span's score
+        is `start_logit + end_logit` and the same character span seen in
+        several windows keeps its best score. With `version_2`, the null
         answer scores `start_logits[0] + end_logits[0]` (`[CLS]`, lowest
         over the windows) and wins when it beats the best span by more than
         `null_score_diff_threshold`.
@@ -476,6 +469,10 @@ class AlbertQuestionAnsweringPreprocessor(AlbertPreprocessingLayer):
                 f"Got {len(contexts)} contexts for features of "
                 f"{features['num_examples']} examples."
             )
+        excluded_end_piece_ids = (
+            () if self.tokenizer is None
+            else textless_piece_ids(self.tokenizer)
+        )
         by_example = [[] for _ in contexts]
         for f, index in enumerate(features["example_index"]):
             by_example[index].append(f)
@@ -495,30 +492,33 @@ class AlbertQuestionAnsweringPreprocessor(AlbertPreprocessingLayer):
                         f"{min(len(starts), len(ends))} logits."
                     )
                 null_score = min(null_score, starts[0] + ends[0])
-                positions = np.asarray(
-                    [p for p, o in enumerate(offsets) if o is not None]
+                token_ids = np.asarray([features["token_ids"][f]])
+                may_start, may_end = answer_endpoints(
+                    token_ids, np.asarray([features["segment_ids"][f]]),
+                    np.ones_like(token_ids), excluded_end_piece_ids, xp=np,
                 )
-                # Only context pieces may start or end an answer; ranking
-                # just those keeps `n_best` real candidates per window.
-                best_starts = positions[
-                    np.argsort(-starts[positions], kind="stable")[:n_best]
-                ]
-                best_ends = positions[
-                    np.argsort(-ends[positions], kind="stable")[:n_best]
-                ]
-                for s in best_starts:
-                    for e in best_ends:
-                        if e < s or e - s + 1 > max_answer_length:
-                            continue
-                        if offsets[e][0] == offsets[e][1]:
-                            # A lone "▁" marker: ending there would add the
-                            # whitespace before the next word.
-                            continue
-                        char_start, char_end = offsets[s][0], offsets[e][1]
-                        score = float(starts[s] + ends[e])
-                        key = (char_start, char_end)
-                        if score > spans.get(key, -np.inf):
-                            spans[key] = score
+                # Rank only the positions a span may start (end) on, so
+                # `n_best` real candidates are kept per window.
+                start_positions = np.flatnonzero(may_start[0])
+                end_positions = np.flatnonzero(may_end[0])
+                best_starts = start_positions[np.argsort(
+                    -starts[start_positions], kind="stable")[:n_best]]
+                best_ends = end_positions[np.argsort(
+                    -ends[end_positions], kind="stable")[:n_best]]
+                allowed = allowed_answer_spans(
+                    best_starts[:, None], best_ends[None, :],
+                    may_start[0, best_starts][:, None],
+                    may_end[0, best_ends][None, :],
+                    max_answer_length, xp=np,
+                )
+                scores = span_score(starts[best_starts][:, None],
+                                    ends[best_ends][None, :])
+                for a, b in zip(*np.nonzero(allowed)):
+                    key = (offsets[best_starts[a]][0],
+                           offsets[best_ends[b]][1])
+                    score = float(scores[a, b])
+                    if score > spans.get(key, -np.inf):
+                        spans[key] = score
             ranked = sorted(spans.items(),
                             key=lambda kv: (-kv[1], kv[0][0], kv[0][1]))
             candidates = [

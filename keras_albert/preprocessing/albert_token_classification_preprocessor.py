@@ -26,8 +26,10 @@ from keras_albert.preprocessing.albert_preprocessing_layer import (
     deserialize_tokenizer,
     preprocessor_config,
 )
+from keras_albert.preprocessing.padding import padded_length
 from keras_albert.preprocessing.token_alignment import AlignedTokens
 from keras_albert.preprocessing.token_alignment import aligner_for
+from keras_albert.preprocessing.windows import sliding_windows
 
 
 @dataclasses.dataclass
@@ -59,31 +61,17 @@ class EncodedSentence:
         return self.aligned.words
 
 
-def _round_up(value, multiple):
-    return -(-value // multiple) * multiple
-
-
 def window_ranges(num_pieces, word_starts, capacity, overlap):
     """Piece ranges `[(start, end), ...]` covering `num_pieces` pieces with
     at most `capacity` pieces each.
 
     Consecutive windows share at least `overlap` pieces; a window starts on
     a word's first piece when one lies in the allowed range, so a word is
-    seldom cut at a window's left edge.
+    seldom cut at a window's left edge (`sliding_windows` with a stride of
+    `capacity - overlap`, at least 1).
     """
-    if num_pieces <= capacity:
-        return [(0, num_pieces)] if num_pieces else []
-    starts = sorted(s for s in word_starts if s >= 0)
-    ranges = []
-    start = 0
-    while True:
-        end = min(start + capacity, num_pieces)
-        ranges.append((start, end))
-        if end == num_pieces:
-            return ranges
-        latest = max(end - overlap, start + 1)
-        candidates = [s for s in starts if start < s <= latest]
-        start = candidates[-1] if candidates else latest
+    return sliding_windows(num_pieces, capacity, max(capacity - overlap, 1),
+                           start_points=word_starts)
 
 
 def _best_window(piece, ranges):
@@ -308,7 +296,7 @@ class AlbertTokenClassificationPreprocessor:
                 f"A row has {longest} tokens, more than sequence_length="
                 f"{limit}; encode with the same sequence_length."
             )
-        length = min(_round_up(longest, self.pad_to_multiple_of), limit)
+        length = padded_length(longest, self.pad_to_multiple_of, limit)
         pad_id = self.tokenizer.pad_token_id
         token_ids = np.full((len(windows), length), pad_id, "int32")
         padding_mask = np.zeros((len(windows), length), "int32")

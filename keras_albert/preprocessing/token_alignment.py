@@ -182,6 +182,22 @@ class TokenAligner:
         return AlignedTokens(ids, offsets, word_ids, words)
 
 
+def textless_piece_ids(tokenizer):
+    """Ids of the pieces that stand for no text: `[id of "▁"]` when the
+    vocabulary has the lone word-start marker, else `[]`.
+
+    SentencePiece emits a lone "▁" before a word whose first characters
+    have no "▁"-prefixed piece; `TokenAligner` gives it an empty character
+    span. An answer span may not end on one: pass these ids as
+    `BestAnswerSpan(excluded_end_piece_ids=...)`.
+    """
+    piece_id = tokenizer.token_to_id(SPIECE_UNDERLINE)
+    # `token_to_id` answers `<unk>`'s id for a piece not in the vocabulary.
+    if tokenizer.id_to_token(piece_id) != SPIECE_UNDERLINE:
+        return []
+    return [int(piece_id)]
+
+
 # One aligner per tokenizer, shared by every preprocessor that uses it.
 _ALIGNERS = weakref.WeakKeyDictionary()
 
