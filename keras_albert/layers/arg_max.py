@@ -4,13 +4,24 @@ import keras
 from keras import ops
 
 
-@keras.saving.register_keras_serializable(package="keras_albert")
-class ArgMax(keras.layers.Layer):
-    """int32 argmax over the last axis, exportable to TFLite builtins.
+def argmax_int32(x):
+    """int32 argmax over the last axis (the first maximum on ties).
 
     On TensorFlow it is `tf.argmax` itself: `keras.ops.argmax` adds a
     bitwise test for -0.0 (`BitwiseAnd`) that TFLite has no builtin for.
-    Serving graphs use it to turn class scores into label ids.
+    """
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        return tf.argmax(x, axis=-1, output_type=tf.int32)
+    return ops.cast(ops.argmax(x, axis=-1), "int32")
+
+
+@keras.saving.register_keras_serializable(package="keras_albert")
+class ArgMax(keras.layers.Layer):
+    """int32 argmax over the last axis, exportable to TFLite builtins
+    (see `argmax_int32`). Serving graphs use it to turn class scores into
+    label ids.
 
     Example:
     ```python
@@ -19,11 +30,7 @@ class ArgMax(keras.layers.Layer):
     """
 
     def call(self, x):
-        if keras.backend.backend() == "tensorflow":
-            import tensorflow as tf
-
-            return tf.argmax(x, axis=-1, output_type=tf.int32)
-        return ops.cast(ops.argmax(x, axis=-1), "int32")
+        return argmax_int32(x)
 
     def compute_output_shape(self, shape):
         return shape[:-1]

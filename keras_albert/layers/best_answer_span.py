@@ -23,6 +23,8 @@ namespace as `xp`: `keras.ops` (default) or `numpy`.
 import keras
 from keras import ops
 
+from keras_albert.layers.arg_max import argmax_int32
+
 # Score of a row without any allowed span (e.g. a context of lone "▁"
 # markers only): far below any real logit sum.
 NO_SPAN_SCORE = -1e9
@@ -97,19 +99,6 @@ def span_score(start_logits, end_logits):
     (`[CLS]` as both ends).
     """
     return start_logits + end_logits
-
-
-def _argmax_int32(x):
-    """int32 argmax over the last axis (the first maximum on ties).
-
-    On TensorFlow it is `tf.argmax` itself: `keras.ops.argmax` adds a
-    bitwise test for -0.0 (`BitwiseAnd`) that TFLite has no builtin for.
-    """
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        return tf.argmax(x, axis=-1, output_type=tf.int32)
-    return ops.cast(ops.argmax(x, axis=-1), "int32")
 
 
 @keras.saving.register_keras_serializable(package="keras_albert")
@@ -197,7 +186,7 @@ class BestAnswerSpan(keras.layers.Layer):
         scores = ops.where(allowed, scores,
                            ops.full_like(scores, NO_SPAN_SCORE))
         flat = ops.reshape(scores, (ops.shape(scores)[0], -1))
-        best = _argmax_int32(flat)
+        best = argmax_int32(flat)
         return {
             "span_start": ops.cast(best // length, "int32"),
             "span_end": ops.cast(best % length, "int32"),

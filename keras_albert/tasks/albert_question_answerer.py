@@ -12,6 +12,7 @@ from keras_albert.preprocessing.albert_question_answering_preprocessor import (
     AlbertQuestionAnsweringPreprocessor,
     split_question_context,
 )
+from keras_albert.preprocessing.token_alignment import textless_piece_ids
 from keras_albert.tasks.albert_task import AlbertTask
 from keras_albert.utils.text_inputs import is_text_input
 
@@ -332,13 +333,25 @@ class AlbertQuestionAnswerer(AlbertTask):
         with the preprocessor's offsets on the client), `span_score` and
         the `[CLS]` `null_score` SQuAD 2.0 compares against."""
         named = dict(outputs)
-        named.update(BestAnswerSpan(max_answer_length, name="best_span")(
-            outputs[START_LOGITS], outputs[END_LOGITS], inputs["token_ids"],
-            inputs["segment_ids"], inputs["padding_mask"]))
+        named.update(BestAnswerSpan(
+            max_answer_length,
+            excluded_end_piece_ids=self._excluded_end_piece_ids(),
+            name="best_span",
+        )(outputs[START_LOGITS], outputs[END_LOGITS], inputs["token_ids"],
+          inputs["segment_ids"], inputs["padding_mask"]))
         return named
 
+    def _excluded_end_piece_ids(self):
+        """Pieces an answer may not end on (a lone "▁"): the rule
+        `predict_answers` decodes with, so the served span agrees."""
+        if self.preprocessor is None:
+            return ()
+        return textless_piece_ids(self.preprocessor.tokenizer)
+
     def export_settings(self, max_answer_length=30):
-        return {"max_answer_length": int(max_answer_length)}
+        return {"max_answer_length": int(max_answer_length),
+                "excluded_end_piece_ids": list(
+                    self._excluded_end_piece_ids())}
 
     def get_config(self):
         config = super().get_config()

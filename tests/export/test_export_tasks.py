@@ -168,3 +168,32 @@ def test_cli_detects_the_task_and_ships_its_preprocessor(spm_path, tmp_path):
         "AlbertQuestionAnsweringPreprocessor")
     assert settings["preprocessor"]["config"]["doc_stride"] == 16
     assert os.path.isfile(os.path.join(out, "assets.extra", "spiece.model"))
+
+
+def test_served_span_follows_the_decoding_rule(spm_path):
+    """With a tokenizer, the in-graph span never ends on a lone "▁", the
+    rule `predict_answers` decodes with; the settings record it."""
+    from keras_albert import AlbertBackbone
+    from keras_albert import AlbertQuestionAnswerer
+    from keras_albert import AlbertTokenizer
+    from keras_albert.export.serving_model import export_settings
+    from keras_albert.preprocessing import (
+        AlbertQuestionAnsweringPreprocessor,
+    )
+    from keras_albert.preprocessing.token_alignment import (
+        textless_piece_ids,
+    )
+
+    tokenizer = AlbertTokenizer(proto=spm_path)
+    model = AlbertQuestionAnswerer(
+        AlbertBackbone(**TINY_CONFIG),
+        preprocessor=AlbertQuestionAnsweringPreprocessor(tokenizer))
+    textless = textless_piece_ids(tokenizer)
+    assert textless
+    assert export_settings(model, None)["excluded_end_piece_ids"] == list(
+        textless)
+    x = _tokens((8, 12), seed=3)
+    x["token_ids"][:, 4:10:2] = textless[0]
+    out = _keras_outputs(model, x)
+    ends = x["token_ids"][np.arange(8), out["span_end"]]
+    assert not np.isin(ends, textless).any()
