@@ -3,9 +3,9 @@ TFLite (token ids in). TensorFlow-only code lives in this package."""
 
 from keras_albert.export.saved_model import export_saved_model
 from keras_albert.export.saved_model import serving_model
-from keras_albert.export.tflite import export_tflite
-from keras_albert.export.tflite import load_tflite_preprocessor
-from keras_albert.export.tflite import TFLiteModel
+from keras_albert.export.tflite_export import export_tflite
+from keras_albert.export.tflite_model import TFLiteModel
+from keras_albert.export.tflite_model import load_tflite_preprocessor
 
 __all__ = [
     "TFLiteModel",

@@ -14,6 +14,7 @@ from keras_albert.export.serving_model import TOKEN_INPUTS
 from keras_albert.export.serving_model import export_settings
 from keras_albert.export.serving_model import serving_model
 from keras_albert.export.serving_model import token_signature
+from keras_albert.utils import compat
 
 # Signature names (the keys of `loaded.signatures`).
 TEXT_SIGNATURE = "serving_default"
@@ -64,7 +65,7 @@ def _share_variable_storage(archive):
     Listing the wrapped `tf.Variable`s everywhere keeps one copy.
     """
     tf = _tf()
-    trackable = archive._tf_trackable
+    trackable = compat.export_archive_trackable(archive)
     for name in ("variables", "trainable_variables",
                  "non_trainable_variables"):
         values = getattr(trackable, name, None)
@@ -208,7 +209,7 @@ def export_saved_model(model, export_dir, preprocessor="auto",
         # the graph captured is the one that must be saved.
         serve_text.get_concrete_function()
         serve_text_pair.get_concrete_function()
-        archive.track(preprocessor.tokenizer._sentence_piece)
+        archive.track(compat.sentence_piece_op(preprocessor.tokenizer))
         archive.add_endpoint(TEXT_SIGNATURE, serve_text)
         archive.add_endpoint(PAIR_SIGNATURE, serve_text_pair)
 

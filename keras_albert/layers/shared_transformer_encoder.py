@@ -1,5 +1,7 @@
 """ALBERT's encoder: `num_layers` steps over a few shared blocks."""
 
+import contextlib
+
 import keras
 from keras import ops
 
@@ -46,7 +48,7 @@ class SharedTransformerEncoder(keras.layers.Layer):
             as one `keras.ops.fori_loop` instead of unrolling them, so XLA
             and JAX compile one block, not `num_layers` copies (much faster
             first call for deep shared models). Used when no dropout is
-            active; otherwise layers are unrolled.
+            active; otherwise layers are unrolled. See also `unrolled()`.
 
     Call arguments:
         x: float tensor `(batch, length, hidden_dim)`.
@@ -174,6 +176,28 @@ class SharedTransformerEncoder(keras.layers.Layer):
     def group_of_layer(self, layer_index):
         """The parameter group that layer `layer_index` uses."""
         return (layer_index * self.num_hidden_groups) // self.num_layers
+
+    @contextlib.contextmanager
+    def unrolled(self):
+        """Context manager: calls inside it run every layer unrolled, as
+        if `loop_layers=False`; `loop_layers` is restored on exit.
+
+        For tracing graphs that cannot hold a loop over shared weights,
+        e.g. TFLite, whose converter cannot freeze the variables a `While`
+        body reads. The weights stay shared either way.
+
+        Example:
+        ```python
+        with backbone.encoder.unrolled():
+            concrete = serve.get_concrete_function()
+        ```
+        """
+        loop_layers = self.loop_layers
+        self.loop_layers = False
+        try:
+            yield self
+        finally:
+            self.loop_layers = loop_layers
 
     def build(self, input_shape):
         for block in self.blocks:

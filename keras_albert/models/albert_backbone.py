@@ -4,11 +4,12 @@ import keras
 
 from keras_albert.layers.activations import canonical_activation_name
 from keras_albert.layers.factorized_embedding import FactorizedEmbedding
-from keras_albert.models.functional_model import FunctionalModel
-from keras_albert.models.model_contract import ModelContract
 from keras_albert.layers.shared_transformer_encoder import (
     SharedTransformerEncoder,
 )
+from keras_albert.models.functional_model import FunctionalModel
+from keras_albert.models.model_contract import ModelContract
+from keras_albert.presets import loader
 from keras_albert.utils.input_validation import check_input_dict
 from keras_albert.utils.input_validation import check_static_shapes
 
@@ -233,9 +234,8 @@ class AlbertBackbone(FunctionalModel, ModelContract):
                 architecture, randomly initialised.
             **kwargs: config overrides, e.g. `dropout=0.0` or `dtype`.
         """
-        from keras_albert.presets.loader import load_backbone
-
-        return load_backbone(preset, load_weights=load_weights, **kwargs)
+        return loader.load_backbone(cls, preset, load_weights=load_weights,
+                                    **kwargs)
 
     def save_to_preset(self, preset_dir, format="keras_albert"):
         """Writes the backbone to `preset_dir`.
@@ -247,6 +247,4 @@ class AlbertBackbone(FunctionalModel, ModelContract):
                 `transformers.AlbertModel.from_pretrained` loads) or
                 `"google"` (Google's original checkpoint layout).
         """
-        from keras_albert.presets.loader import save_preset
-
-        save_preset(self, preset_dir, format=format)
+        loader.save_preset(self, preset_dir, format=format)

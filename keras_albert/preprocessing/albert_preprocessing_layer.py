@@ -8,10 +8,8 @@ module's functions for the same argument checks and config layout.
 """
 
 import keras
-from keras_hub.src.layers.preprocessing.preprocessing_layer import (
-    PreprocessingLayer,
-)
-from keras_hub.src.utils.tensor_utils import preprocessing_function
+
+from keras_albert.utils import compat
 
 from keras_albert.preprocessing.padding import padded_length
 
@@ -19,6 +17,9 @@ try:
     import tensorflow as tf
 except ImportError:
     tf = None
+
+PreprocessingLayer = compat.preprocessing_layer_class()
+preprocessing_function = compat.preprocessing_function()
 
 
 def check_sequence_length(sequence_length, minimum, room):

@@ -4,16 +4,19 @@ import os
 import unicodedata
 
 import keras
-from keras_hub.src.tokenizers.sentence_piece_tokenizer import (
-    SentencePieceTokenizer,
-)
-from keras_hub.src.utils.tensor_utils import no_convert_scope
-from keras_hub.src.utils.tensor_utils import preprocessing_function
+
+from keras_albert.utils import compat
 
 try:
     import tensorflow as tf
 except ImportError:
     tf = None
+
+# KerasHub's base class and helpers; `compat` checks the private hooks
+# this module overrides exist in the installed keras-hub.
+SentencePieceTokenizer = compat.sentence_piece_tokenizer_class()
+no_convert_scope = compat.no_convert_scope()
+preprocessing_function = compat.preprocessing_function()
 
 SPECIAL_TOKENS = ("<pad>", "<unk>", "[CLS]", "[SEP]", "[MASK]")
 PROTO_FILENAME = "spiece.model"
@@ -165,7 +168,8 @@ class AlbertTokenizer(SentencePieceTokenizer):
         # keras_hub >= 0.27 runs eager calls through the `sentencepiece`
         # Python package by default. Keep the TF path so eager calls and
         # tf.data/exported graphs share one normalisation implementation.
-        kwargs.setdefault("_allow_python_workflow", False)
+        for key, value in compat.tf_workflow_kwargs().items():
+            kwargs.setdefault(key, value)
         self.lowercase = bool(lowercase)
         self.strip_accents = (
             self.lowercase if strip_accents is None else bool(strip_accents)
@@ -195,7 +199,8 @@ class AlbertTokenizer(SentencePieceTokenizer):
 
     def _update_special_token_ids(self):
         # Reached with a proto already checked, except for base64 strings.
-        missing = [t for t in SPECIAL_TOKENS if t not in self._token_to_id_map]
+        vocabulary = set(self.get_vocabulary())
+        missing = [t for t in SPECIAL_TOKENS if t not in vocabulary]
         if missing:
             _check_proto(self.proto)
         super()._update_special_token_ids()
@@ -221,7 +226,9 @@ class AlbertTokenizer(SentencePieceTokenizer):
                 return fn(inputs)
         with tf.init_scope():
             try:
-                self._sentence_piece.tokenize(tf.constant([""], tf.string))
+                compat.sentence_piece_op(self).tokenize(
+                    tf.constant([""], tf.string)
+                )
             except (tf.errors.NotFoundError, AttributeError):
                 self._set_proto_tf(self.proto)
         return fn(inputs)

@@ -27,6 +27,7 @@ from keras_albert.presets.weight_layout import CLASSIFIER_BIAS
 from keras_albert.presets.weight_layout import CLASSIFIER_KERNEL
 from keras_albert.presets.keras_albert_format import probe_config
 from keras_albert.presets.keras_albert_format import read_json as _read_json
+from keras_albert.utils import compat
 
 CONFIG_FILE = "config.json"
 TASK_CONFIG_FILE = "task.json"
@@ -119,21 +120,22 @@ def backbone_google_arrays(backbone):
     for g, group in enumerate(backbone.transformer_layers):
         for k, layer in enumerate(group):
             prefix = f"bert/encoder/transformer/group_{g}/inner_group_{k}/"
-            attention = layer._self_attention_layer
+            sublayers = compat.transformer_encoder_sublayers(layer)
+            attention = sublayers["attention"]
             for part, dense in (
                 ("attention_1/self/query", attention.query_dense),
                 ("attention_1/self/key", attention.key_dense),
                 ("attention_1/self/value", attention.value_dense),
                 ("attention_1/output/dense", attention.output_dense),
                 ("ffn_1/intermediate/dense",
-                 layer._feedforward_intermediate_dense),
+                 sublayers["intermediate_dense"]),
                 ("ffn_1/intermediate/output/dense",
-                 layer._feedforward_output_dense),
+                 sublayers["output_dense"]),
             ):
                 _dense(dense, prefix + part, out)
             for part, norm in (
-                ("LayerNorm", layer._self_attention_layer_norm),
-                ("LayerNorm_1", layer._feedforward_layer_norm),
+                ("LayerNorm", sublayers["attention_layer_norm"]),
+                ("LayerNorm_1", sublayers["feedforward_layer_norm"]),
             ):
                 out[prefix + part + "/gamma"] = _numpy(norm.gamma)
                 out[prefix + part + "/beta"] = _numpy(norm.beta)

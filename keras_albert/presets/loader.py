@@ -179,19 +179,32 @@ def _report_missing(model, missing, preset, reshaped=()):
     )
 
 
-def load_backbone(preset, load_weights=True, **overrides):
-    from keras_albert.models.albert_backbone import AlbertBackbone
+def load_backbone(backbone_cls, preset, load_weights=True, **overrides):
+    """A `backbone_cls` (e.g. `AlbertBackbone`) built from `preset`.
+
+    The class is an argument so that presets, which models import, do not
+    import models back.
+
+    Args:
+        backbone_cls: the backbone class to build; called with the
+            preset's config as keyword arguments (or `from_config` for a
+            keras-albert directory).
+        preset: anything `resolve` accepts.
+        load_weights: bool. Load the preset's weights; `False` gives the
+            architecture, randomly initialised.
+        **overrides: config values that replace the preset's.
+    """
     from keras_albert.presets.weight_layout import assign_google_arrays
 
     kind, where = resolve(preset)
     if kind == "named" and not load_weights:
-        return AlbertBackbone(**named_config(where, **overrides))
+        return backbone_cls(**named_config(where, **overrides))
     if kind != "keras_albert":
         kind, where = localize(preset)
     if kind != "keras_albert":
         config = _READERS[kind].read_backbone_config(where)
         config.update(overrides)
-        backbone = AlbertBackbone(**config)
+        backbone = backbone_cls(**config)
         if load_weights:
             missing = assign_google_arrays(
                 backbone, read_source_arrays(kind, where)
@@ -202,11 +215,11 @@ def load_backbone(preset, load_weights=True, **overrides):
     inner = dict(config.get("config", {}))
     inner.update(overrides)
     try:
-        backbone = AlbertBackbone.from_config(inner)
+        backbone = backbone_cls.from_config(inner)
     except TypeError as e:
         raise PresetError(
             f"{os.path.join(where, kaf.CONFIG_FILE)} does not describe an "
-            f"AlbertBackbone: {e}"
+            f"{backbone_cls.__name__}: {e}"
         ) from None
     if load_weights:
         kaf.load_weights_into(
@@ -233,34 +246,118 @@ def load_tokenizer(preset):
     return _READERS[kind].read_tokenizer(where)
 
 
-def load_preprocessor(preset, preprocessor_cls, **kwargs):
-    """The preset's preprocessor (rebuilt as `preprocessor_cls`), or None."""
+def _default_sequence_length(preprocessor_cls):
+    """`preprocessor_cls`'s own default `sequence_length`, or None."""
+    parameter = inspect.signature(preprocessor_cls.__init__).parameters.get(
+        "sequence_length"
+    )
+    if parameter is None or parameter.default is inspect.Parameter.empty:
+        return None
+    return parameter.default
+
+
+def checked_sequence_length(sequence_length, max_sequence_length):
+    """`sequence_length` as an int, or a ValueError when it is longer than
+    the `max_sequence_length` positions of the backbone it feeds.
+
+    Args:
+        sequence_length: int. A packing length the caller asked for.
+        max_sequence_length: int or None. The backbone's positions; None
+            skips the check.
+    """
+    sequence_length = int(sequence_length)
+    if max_sequence_length is not None and (
+        sequence_length > max_sequence_length
+    ):
+        raise ValueError(
+            f"sequence_length={sequence_length} is longer than the "
+            f"backbone's max_sequence_length={max_sequence_length}: the "
+            "model has no position embeddings past that. Ask for at most "
+            f"{max_sequence_length}."
+        )
+    return sequence_length
+
+
+def build_preprocessor(preprocessor_cls, tokenizer, max_sequence_length=None,
+                       saved_config=None, **kwargs):
+    """A `preprocessor_cls` on `tokenizer` that never packs longer than the
+    backbone accepts.
+
+    Its `sequence_length` is, in this order: `kwargs["sequence_length"]`
+    (a ValueError when longer than `max_sequence_length`), the saved one,
+    or the class default, the last two capped at `max_sequence_length`.
+
+    Args:
+        preprocessor_cls: the preprocessor class to build.
+        tokenizer: its `AlbertTokenizer`.
+        max_sequence_length: int or None. Positions of the backbone the
+            preprocessor feeds; None leaves lengths as they are.
+        saved_config: dict of constructor arguments saved with a preset.
+        **kwargs: constructor arguments that replace the saved ones.
+    """
+    config = dict(saved_config or {})
+    if "sequence_length" in kwargs:
+        kwargs["sequence_length"] = checked_sequence_length(
+            kwargs["sequence_length"], max_sequence_length
+        )
+    elif max_sequence_length is not None:
+        length = config.get(
+            "sequence_length", _default_sequence_length(preprocessor_cls)
+        )
+        if length is not None:
+            config["sequence_length"] = min(int(length),
+                                            int(max_sequence_length))
+    config.update(kwargs)
+    return preprocessor_cls(tokenizer=tokenizer, **config)
+
+
+def _saved_preprocessor_config(preset_dir, preprocessor_cls):
+    """Constructor arguments of the preprocessor saved in a keras-albert
+    directory, when it was saved as `preprocessor_cls`; else `{}`."""
+    config_path = os.path.join(preset_dir, kaf.PREPROCESSOR_CONFIG_FILE)
+    if not os.path.isfile(config_path):
+        return {}
+    saved = kaf.read_json(config_path)
+    # Settings of another preprocessor class (e.g. a classifier preset
+    # loaded for QA) do not apply; that class starts from its defaults.
+    registered = saved.get("registered_name")
+    if registered is not None and registered != (
+        keras.saving.get_registered_name(preprocessor_cls)
+    ):
+        return {}
+    config = dict(saved.get("config", {}))
+    for key in ("tokenizer", "name", "trainable", "dtype"):
+        config.pop(key, None)
+    return config
+
+
+def load_preprocessor(preset, preprocessor_cls, max_sequence_length=None,
+                      **kwargs):
+    """The preset's preprocessor (rebuilt as `preprocessor_cls`), or None
+    when the preset has no tokenizer.
+
+    Args:
+        preset: anything `resolve` accepts.
+        preprocessor_cls: the preprocessor class to build.
+        max_sequence_length: int. Positions of the backbone it feeds: the
+            packing length is capped there, and an explicit longer
+            `sequence_length` raises (see `build_preprocessor`).
+        **kwargs: constructor arguments that replace saved settings.
+    """
+    if preprocessor_cls is None:
+        return None
     kind, where = resolve(preset)
     if kind != "keras_albert":
         # Converted sources carry a tokenizer but no preprocessor settings.
         tokenizer = load_tokenizer(preset)
-        if tokenizer is None or preprocessor_cls is None:
-            return None
-        return preprocessor_cls(tokenizer=tokenizer, **kwargs)
-    config_path = os.path.join(where, kaf.PREPROCESSOR_CONFIG_FILE)
-    tokenizer = kaf.load_tokenizer(where)
+        saved_config = {}
+    else:
+        tokenizer = kaf.load_tokenizer(where)
+        saved_config = _saved_preprocessor_config(where, preprocessor_cls)
     if tokenizer is None:
         return None
-    config = {}
-    if os.path.isfile(config_path):
-        saved = kaf.read_json(config_path)
-        # Settings of another preprocessor class (e.g. a classifier preset
-        # loaded for QA) do not apply; that class starts from its defaults.
-        registered = saved.get("registered_name")
-        if registered is None or registered == (
-            keras.saving.get_registered_name(preprocessor_cls)
-        ):
-            config = dict(saved.get("config", {}))
-    config.pop("tokenizer", None)
-    for key in ("name", "trainable", "dtype"):
-        config.pop(key, None)
-    config.update(kwargs)
-    return preprocessor_cls(tokenizer=tokenizer, **config)
+    return build_preprocessor(preprocessor_cls, tokenizer,
+                              max_sequence_length, saved_config, **kwargs)
 
 
 def _source_task_defaults(kind, where):
@@ -292,38 +389,38 @@ def _drop_mismatched_heads(task, arrays):
     return {k: v for k, v in arrays.items() if k not in dropped}, dropped
 
 
-def _load_converted_task(cls, preset, load_weights, backbone_overrides,
-                         **kwargs):
+def _load_converted_task(task_cls, backbone_cls, preset, load_weights,
+                         backbone_overrides, **kwargs):
     """A task from a Hugging Face, Google or KerasHub source: the backbone
     and every head the source has are loaded; heads it lacks are
     initialised fresh and reported in one log line."""
-    from keras_albert.models.albert_backbone import AlbertBackbone
     from keras_albert.presets.weight_layout import assign_google_arrays
 
     kind, where = resolve(preset)
     if kind == "named" and not load_weights:
-        backbone = AlbertBackbone(
+        backbone = backbone_cls(
             **named_config(where, **(backbone_overrides or {}))
         )
-        return cls(backbone=backbone, **kwargs)
+        return task_cls(backbone=backbone, **kwargs)
     kind, where = localize(preset)
     if kind == "keras_albert":  # e.g. a kaggle:// handle of our format
-        return load_task(cls, where, load_weights, backbone_overrides,
-                         **kwargs)
+        return load_task(task_cls, backbone_cls, where, load_weights,
+                         backbone_overrides, **kwargs)
     config = _READERS[kind].read_backbone_config(where)
     config.update(backbone_overrides or {})
-    backbone = AlbertBackbone(**config)
-    accepted = inspect.signature(cls.__init__).parameters
+    backbone = backbone_cls(**config)
+    accepted = inspect.signature(task_cls.__init__).parameters
     for key, value in _source_task_defaults(kind, where).items():
         if key in accepted:
             kwargs.setdefault(key, value)
-    if "preprocessor" not in kwargs and cls.preprocessor_cls is not None:
+    if "preprocessor" not in kwargs and task_cls.preprocessor_cls is not None:
         tokenizer = _READERS[kind].read_tokenizer(where)
         kwargs["preprocessor"] = (
-            cls.preprocessor_cls(tokenizer=tokenizer)
+            build_preprocessor(task_cls.preprocessor_cls, tokenizer,
+                               backbone.max_sequence_length)
             if tokenizer is not None else None
         )
-    task = cls(backbone=backbone, **kwargs)
+    task = task_cls(backbone=backbone, **kwargs)
     if load_weights:
         arrays, reshaped = _drop_mismatched_heads(
             task, read_source_arrays(kind, where)
@@ -333,37 +430,52 @@ def _load_converted_task(cls, preset, load_weights, backbone_overrides,
     return task
 
 
-def load_task(cls, preset, load_weights=True, backbone_overrides=None,
-              **kwargs):
-    """Loads task `cls` from `preset`.
+def load_task(task_cls, backbone_cls, preset, load_weights=True,
+              backbone_overrides=None, **kwargs):
+    """Loads task `task_cls` on a `backbone_cls` backbone from `preset`.
 
     For a keras-albert directory: the saved task when it is of class
-    `cls`, else None, so the caller can build a fresh head on top of the
-    backbone. For Hugging Face, Google and KerasHub sources (and named
+    `task_cls`, else None, so the caller can build a fresh head on top of
+    the backbone. For Hugging Face, Google and KerasHub sources (and named
     presets): always a task, with every head the source has loaded and
     the missing ones initialised fresh (reported in one log line).
+
+    Both classes are arguments so that presets import neither models nor
+    tasks. A preprocessor built here never packs longer than the
+    backbone's `max_sequence_length`.
+
+    Args:
+        task_cls: the task class, e.g. `AlbertClassifier`; its
+            `preprocessor_cls` is built when the preset has a tokenizer.
+        backbone_cls: the backbone class the task wraps.
+        preset: anything `resolve` accepts.
+        load_weights: bool. Load the preset's weights.
+        backbone_overrides: dict of backbone config overrides.
+        **kwargs: task constructor arguments.
     """
     kind, where = resolve(preset)
     if kind != "keras_albert":
         return _load_converted_task(
-            cls, preset, load_weights, backbone_overrides, **kwargs
+            task_cls, backbone_cls, preset, load_weights,
+            backbone_overrides, **kwargs
         )
     task_config = kaf.load_task_config(where)
     if task_config is None:
         return None
-    registered = keras.saving.get_registered_name(cls)
+    registered = keras.saving.get_registered_name(task_cls)
     if task_config.get("registered_name") != registered:
         return None
     config = dict(task_config["config"])
     config.update(kwargs)
     config["backbone"] = load_backbone(
-        where, load_weights=False, **(backbone_overrides or {})
+        backbone_cls, where, load_weights=False, **(backbone_overrides or {})
     )
     if "preprocessor" not in kwargs:
         config["preprocessor"] = load_preprocessor(
-            where, cls.preprocessor_cls
+            where, task_cls.preprocessor_cls,
+            max_sequence_length=config["backbone"].max_sequence_length,
         )
-    task = cls.from_config(config)
+    task = task_cls.from_config(config)
     if load_weights:
         kaf.load_weights_into(task, os.path.join(where, kaf.TASK_WEIGHTS_FILE))
     return task

@@ -6,6 +6,7 @@ import keras
 import numpy as np
 
 from keras_albert.layers.arg_max import ArgMax
+from keras_albert.models.albert_backbone import AlbertBackbone
 from keras_albert.models.functional_model import FunctionalModel
 from keras_albert.models.model_contract import ModelContract
 from keras_albert.utils.input_validation import check_input_dict
@@ -114,17 +115,23 @@ class AlbertTask(FunctionalModel, ModelContract):
         )
         if task is not None:
             if sequence_length is not None and task.preprocessor is not None:
-                task.preprocessor.sequence_length = int(sequence_length)
+                task.preprocessor.sequence_length = (
+                    loader.checked_sequence_length(
+                        sequence_length, task.backbone.max_sequence_length
+                    )
+                )
             return task
         backbone = loader.load_backbone(
-            preset, load_weights=load_weights, **backbone_overrides
+            AlbertBackbone, preset, load_weights=load_weights,
+            **backbone_overrides
         )
         if "preprocessor" not in kwargs and cls.preprocessor_cls is not None:
             pre_kwargs = {}
             if sequence_length is not None:
                 pre_kwargs["sequence_length"] = sequence_length
             preprocessor = loader.load_preprocessor(
-                preset, cls.preprocessor_cls, **pre_kwargs
+                preset, cls.preprocessor_cls,
+                max_sequence_length=backbone.max_sequence_length, **pre_kwargs
             )
             if preprocessor is None:
                 logger.warning(
@@ -151,7 +158,8 @@ class AlbertTask(FunctionalModel, ModelContract):
             # Converted sources: every head the source has is loaded, the
             # rest initialised fresh and reported by the loader.
             return loader.load_task(
-                cls, preset, load_weights, backbone_overrides, **kwargs
+                cls, AlbertBackbone, preset, load_weights,
+                backbone_overrides, **kwargs
             )
         saved = kaf.load_task_config(where)
         if saved is None:
@@ -164,7 +172,8 @@ class AlbertTask(FunctionalModel, ModelContract):
             ) != _as_list(kwargs[key]):
                 return None
         return loader.load_task(
-            cls, preset, load_weights, backbone_overrides, **kwargs
+            cls, AlbertBackbone, preset, load_weights, backbone_overrides,
+            **kwargs
         )
 
     def save_to_preset(self, preset_dir, format="keras_albert"):

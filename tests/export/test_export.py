@@ -258,9 +258,9 @@ def test_tflite_export_refuses_a_wrong_conversion(classifier, tmp_path,
     import tensorflow as tf
 
     from keras_albert.export import export_tflite
-    from keras_albert.export import tflite
+    from keras_albert.export import frozen_graph
 
-    freeze = tflite._frozen
+    freeze = frozen_graph.freeze_variables
 
     def off_by_one(concrete):
         good = freeze(concrete)
@@ -272,7 +272,7 @@ def test_tflite_export_refuses_a_wrong_conversion(classifier, tmp_path,
 
         return serve.get_concrete_function()
 
-    monkeypatch.setattr(tflite, "_frozen", off_by_one)
+    monkeypatch.setattr(frozen_graph, "freeze_variables", off_by_one)
     path = tmp_path / "broken.tflite"
     with pytest.raises(RuntimeError, match="wrong `"):
         export_tflite(classifier, path)

@@ -73,7 +73,7 @@ def test_named_preset_from_hub_cache_offline(empty_caches, monkeypatch,
                                    "albert/albert-base-v2", files)
     inputs = hf_oracle.batch_with_padding()
     expected = hf_oracle.hf_forward(hf, inputs)
-    ours = loader.load_task(AlbertClassifier, "base")
+    ours = loader.load_task(AlbertClassifier, AlbertBackbone, "base")
     np.testing.assert_allclose(ours.predict(inputs, verbose=0),
                                expected.logits.numpy(), atol=1e-5, rtol=1e-5)
     assert ours.preprocessor is not None

@@ -77,7 +77,7 @@ def test_pretrainer_exports_and_comes_back(tmp_path):
     )
     from keras_albert.presets import loader
 
-    back = loader.load_task(AlbertMaskedLM, str(tmp_path))
+    back = loader.load_task(AlbertMaskedLM, AlbertBackbone, str(tmp_path))
     np.testing.assert_allclose(
         back.predict(dict(inputs, mask_positions=positions), verbose=0),
         got["mlm"], atol=ATOL, rtol=1e-5,

@@ -44,7 +44,7 @@ def release(tmp_path_factory):
 def test_pretrainer_from_google_folder(release):
     path, arrays, cfg = release
     assert loader.resolve(path) == ("google_dir", path)
-    ours = loader.load_task(AlbertPretrainer, path)
+    ours = loader.load_task(AlbertPretrainer, AlbertBackbone, path)
     hf = _hf_from_arrays("AlbertForPreTraining", arrays, cfg,
                          **sources.TWO_GROUPS)
     inputs = hf_oracle.batch_with_padding()
@@ -83,7 +83,7 @@ def test_finetuned_classifier_head_and_google_export(tmp_path):
     names = sources.google_names(heads=False, classifier=True)
     arrays = sources.random_google_arrays(names, cfg, seed=4)
     path = sources.write_google_release(str(tmp_path / "cls"), arrays, cfg)
-    ours = loader.load_task(AlbertClassifier, path)
+    ours = loader.load_task(AlbertClassifier, AlbertBackbone, path)
     assert ours.num_classes == 3
     hf = _hf_from_arrays("AlbertForSequenceClassification", arrays, cfg,
                          num_labels=3)

@@ -57,7 +57,7 @@ def test_masked_lm_from_hf_dir(tmp_path, grouping, safe, caplog):
     hf = hf_oracle.hf_model("AlbertForMaskedLM", **grouping)
     path = sources.save_hf(hf, tmp_path, safe=safe)
     with caplog.at_level(logging.WARNING, logger="keras_albert"):
-        ours = loader.load_task(AlbertMaskedLM, path)
+        ours = loader.load_task(AlbertMaskedLM, AlbertBackbone, path)
     # transformers' MLM model has no pooler: reported, in one line.
     reports = [r.getMessage() for r in caplog.records]
     assert len(reports) == 1 and "bert/pooler/dense/kernel" in reports[0]
@@ -74,7 +74,7 @@ def test_pretrainer_from_hf_dir(tmp_path, caplog):
     hf = hf_oracle.hf_model("AlbertForPreTraining", **sources.TWO_GROUPS)
     path = sources.save_hf(hf, tmp_path, safe=False)
     with caplog.at_level(logging.WARNING, logger="keras_albert"):
-        ours = loader.load_task(AlbertPretrainer, path)
+        ours = loader.load_task(AlbertPretrainer, AlbertBackbone, path)
     assert not caplog.records  # every head came from the checkpoint
     inputs = hf_oracle.batch_with_padding()
     expected = hf_oracle.hf_forward(hf, inputs)
@@ -91,7 +91,7 @@ def test_classifier_from_hf_dir_with_tokenizer(tmp_path, spm_path, caplog):
     hf = hf_oracle.hf_model("AlbertForSequenceClassification", num_labels=3)
     path = sources.save_hf(hf, tmp_path, spm_path=spm_path)
     with caplog.at_level(logging.WARNING, logger="keras_albert"):
-        ours = loader.load_task(AlbertClassifier, path)
+        ours = loader.load_task(AlbertClassifier, AlbertBackbone, path)
     assert not caplog.records
     assert ours.num_classes == 3  # taken from config.json
     with open(spm_path, "rb") as f:
@@ -106,13 +106,14 @@ def test_missing_and_mismatched_heads_are_reported(tmp_path, caplog):
     hf = hf_oracle.hf_model("AlbertForSequenceClassification", num_labels=3)
     path = sources.save_hf(hf, tmp_path)
     with caplog.at_level(logging.WARNING, logger="keras_albert"):
-        ours = loader.load_task(AlbertClassifier, path, num_classes=5)
+        ours = loader.load_task(AlbertClassifier, AlbertBackbone, path,
+                                num_classes=5)
     (report,) = [r.getMessage() for r in caplog.records]
     assert "classifier/kernel" in report and "fresh" in report
     assert ours.head.kernel.shape == (32, 5)
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="keras_albert"):
-        loader.load_task(AlbertPretrainer, path)
+        loader.load_task(AlbertPretrainer, AlbertBackbone, path)
     (report,) = [r.getMessage() for r in caplog.records]
     assert "cls/seq_relationship/output_weights" in report
     assert "cls/predictions/output_bias" in report

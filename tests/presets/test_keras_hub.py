@@ -54,7 +54,7 @@ def test_keras_hub_text_classifier_preset(tmp_path):
     )
     _randomize(hub, seed=1)
     hub.save_to_preset(str(tmp_path))
-    ours = loader.load_task(AlbertClassifier, str(tmp_path))
+    ours = loader.load_task(AlbertClassifier, AlbertBackbone, str(tmp_path))
     assert ours.num_classes == 3
     inputs = hf_oracle.batch_with_padding()
     np.testing.assert_allclose(ours.predict(inputs, verbose=0),

@@ -3,29 +3,34 @@
 The in-graph tensorflow-text tokenizer converts to TFLite only as custom
 ops that the Python interpreters available here cannot run, so the
 `.tflite` file takes token ids and the tokenizer ships as `spiece.model`
-plus a JSON file with the packing settings (see `load_tflite_preprocessor`).
+plus a JSON file with the packing settings (see `tflite_model`). Every
+export is run once against the Keras model before it is kept.
+
+Example:
+```python
+from keras_albert.export import export_tflite, TFLiteModel
+
+export_tflite(classifier, "tflite/classifier_int8.tflite",
+              quantization="dynamic_int8")
+TFLiteModel("tflite/classifier_int8.tflite").predict_text(["a fine film"])
+```
 """
 
-import contextlib
 import json
 import logging
 import os
 
 import keras
 
-from keras_albert.export.serving_model import TOKEN_INPUTS
+from keras_albert.export import frozen_graph
 from keras_albert.export.serving_model import export_settings
 from keras_albert.export.serving_model import serving_model
 from keras_albert.export.serving_model import token_signature
+from keras_albert.export.tflite_model import TFLiteModel
+from keras_albert.export.tflite_model import settings_path
 
 QUANTIZATIONS = (None, "float16", "dynamic_int8")
-SIGNATURE_KEY = "serving_default"
 logger = logging.getLogger("keras_albert")
-
-
-def settings_path(path):
-    """`model.tflite` -> `model.json` (the sidecar with the settings)."""
-    return os.path.splitext(os.fspath(path))[0] + ".json"
 
 
 def export_tflite(model, path, quantization=None, preprocessor="auto"):
@@ -87,8 +92,13 @@ def export_tflite(model, path, quantization=None, preprocessor="auto"):
     def serve(inputs):
         return wrapped(inputs, training=False)
 
-    with _unrolled_layers(model):
-        concrete = _frozen(serve.get_concrete_function())
+    # TFLite cannot freeze the variables a `While` body reads (they stay
+    # resource reads that fail at run time), and unrolled layers are what
+    # a mobile runtime executes best anyway; weights stay shared.
+    with _backbone(model).encoder.unrolled():
+        concrete = frozen_graph.freeze_variables(
+            serve.get_concrete_function()
+        )
 
     def convert(select_tf_ops):
         # The module is empty on purpose: the weights are constants now,
@@ -197,163 +207,5 @@ def _check_against_keras(wrapped, path, quantization, num_choices=None):
             )
 
 
-def _frozen(concrete):
-    """Returns `concrete` with every variable read turned into a constant.
-
-    With TensorFlow 2.21 the converter keeps Keras weights as resource
-    variables (`VAR_HANDLE`/`READ_VARIABLE`) that LiteRT leaves
-    uninitialised, so the model returns NaN. Freezing first leaves the
-    converter nothing to keep. Freezing drops the output names, so the
-    frozen graph is wrapped again to give the signature its named outputs.
-    """
-    import tensorflow as tf
-    from tensorflow.python.framework.convert_to_constants import (
-        convert_variables_to_constants_v2,
-    )
-
-    frozen = convert_variables_to_constants_v2(concrete)
-    # Flat outputs follow `tf.nest` order, which sorts dict keys.
-    names = sorted(concrete.structured_outputs)
-    spec = concrete.structured_input_signature[0][0]
-
-    @tf.function(input_signature=[spec])
-    def serve(inputs):
-        return dict(zip(names, frozen(**inputs)))
-
-    return serve.get_concrete_function()
-
-
-@contextlib.contextmanager
-def _unrolled_layers(model):
-    """Traces the shared encoder unrolled, not as a `fori_loop`.
-
-    TFLite cannot freeze the variables a `While` body reads (they stay
-    resource reads that fail at run time), and unrolled layers are what a
-    mobile runtime executes best anyway; weights stay shared.
-    """
-    from keras_albert.layers.shared_transformer_encoder import (
-        SharedTransformerEncoder,
-    )
-
-    encoders = [
-        layer for layer in _backbone(model)._flatten_layers()
-        if isinstance(layer, SharedTransformerEncoder)
-    ]
-    saved = [e.loop_layers for e in encoders]
-    for e in encoders:
-        e.loop_layers = False
-    try:
-        yield
-    finally:
-        for e, value in zip(encoders, saved):
-            e.loop_layers = value
-
-
 def _backbone(model):
     return getattr(model, "backbone", model)
-
-
-def load_tflite_preprocessor(path):
-    """Rebuilds the preprocessor saved beside a `.tflite` file.
-
-    Args:
-        path: the `.tflite` path given to `export_tflite`.
-
-    Returns:
-        The task's preprocessor (an `AlbertPreprocessor` for classifiers
-        and backbones) with the exported settings, or `None` when the
-        export had no tokenizer.
-    """
-    import keras_albert.preprocessing as preprocessing
-    from keras_albert.preprocessing.albert_tokenizer import AlbertTokenizer
-
-    with open(settings_path(path), encoding="utf-8") as f:
-        settings = json.load(f)
-    pre = settings.get("preprocessor")
-    if pre is None or "sentencepiece_model" not in settings:
-        return None
-    spm = os.path.join(
-        os.path.dirname(os.path.abspath(path)), settings["sentencepiece_model"]
-    )
-    tokenizer = AlbertTokenizer(
-        proto=spm, lowercase=pre["lowercase"],
-        strip_accents=pre["strip_accents"],
-    )
-    cls = getattr(preprocessing, pre.get("class", "AlbertPreprocessor"))
-    # Files written before the settings carried the full config.
-    config = pre.get("config") or {
-        key: pre[key] for key in ("sequence_length", "truncate",
-                                  "pad_to_multiple_of") if key in pre
-    }
-    return cls(tokenizer, **config)
-
-
-def _interpreter_class(select_tf_ops=False):
-    # Prefer the standalone LiteRT runtime (what devices ship); fall back
-    # to TensorFlow's bundled interpreter.
-    try:
-        if select_tf_ops:
-            raise ImportError
-        from ai_edge_litert.interpreter import Interpreter
-    except ImportError:
-        import tensorflow as tf
-
-        Interpreter = tf.lite.Interpreter
-    return Interpreter
-
-
-class TFLiteModel:
-    """Runs a `.tflite` file written by `export_tflite`.
-
-    Args:
-        path: the `.tflite` path.
-        num_threads: optional int for the interpreter.
-
-    Example:
-    ```python
-    runner = TFLiteModel("classifier.tflite")
-    runner(preprocessor(["a fine film"]))["probabilities"]
-    runner.predict_text(["a fine film"])
-    ```
-    """
-
-    def __init__(self, path, num_threads=None):
-        self.path = os.fspath(path)
-        with open(settings_path(self.path), encoding="utf-8") as f:
-            self.settings = json.load(f)
-        # LiteRT has no Flex delegate; TF's bundled interpreter does.
-        self.interpreter = _interpreter_class(
-            self.settings.get("select_tf_ops", False))(
-            model_path=self.path, num_threads=num_threads
-        )
-        self.runner = self.interpreter.get_signature_runner(SIGNATURE_KEY)
-        self._preprocessor = None
-
-    @property
-    def preprocessor(self):
-        if self._preprocessor is None:
-            self._preprocessor = load_tflite_preprocessor(self.path)
-        return self._preprocessor
-
-    def __call__(self, inputs):
-        """Runs on a token-id dict (any `(batch, length)`); returns numpy."""
-        import numpy as np
-
-        feed = {
-            name: np.asarray(keras.ops.convert_to_numpy(inputs[name]),
-                             dtype="int32")
-            for name in TOKEN_INPUTS
-        }
-        # The signature runner resizes the dynamic input dims per call.
-        return self.runner(**feed)
-
-    def predict_text(self, x):
-        """Tokenizes strings (or an `(a, b)` pair) with the shipped
-        SentencePiece model and runs the model."""
-        if self.preprocessor is None:
-            raise ValueError(
-                f"{self.path} was exported without a tokenizer; call the "
-                "model on token ids."
-            )
-        packed = self.preprocessor.pack(x)
-        return self({k: v.numpy() for k, v in packed.items()})
