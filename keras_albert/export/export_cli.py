@@ -13,7 +13,7 @@ import os
 
 
 def _load(preset, task):
-    import keras_albert
+    from keras_albert.preprocessing import AlbertPreprocessor
     from keras_albert.presets import loader
     from keras_albert.tasks import task_registry
 
@@ -31,7 +31,8 @@ def _load(preset, task):
     # A backbone has no preprocessor of its own; use the preset's tokenizer
     # so the SavedModel still takes strings.
     preprocessor = loader.load_preprocessor(
-        preset, keras_albert.AlbertPreprocessor
+        preset, AlbertPreprocessor,
+        max_sequence_length=backbone.max_sequence_length,
     )
     return backbone, preprocessor
 
