@@ -180,7 +180,8 @@ class AlbertBackbone(FunctionalModel, ModelContract):
         return super().call(inputs, training=training, mask=mask)
 
     def predict(self, x, *args, **kwargs):
-        check_input_dict(x, self.vocabulary_size, self.num_segments)
+        check_input_dict(x, self.vocabulary_size, self.num_segments,
+                         max_sequence_length=self.max_sequence_length)
         return super().predict(x, *args, **kwargs)
 
     @property

@@ -139,7 +139,30 @@ class AlbertPreprocessor(AlbertPreprocessingLayer):
                 "AlbertPreprocessor takes a 1-D batch of strings or a single "
                 f"string. Received a tensor of rank {rank}."
             )
+        if len(segments) == 2 and rank == 1:
+            segments = self._check_pair_sizes(*segments)
         return segments, rank == 0
+
+    @staticmethod
+    def _check_pair_sizes(text_a, text_b):
+        """Unequal batches of first and second texts would reach
+        tensorflow-text's native code with inconsistent shapes (a crash,
+        or ids read from the wrong rows): a ValueError when the sizes are
+        known, an InvalidArgument error from the graph when they are not
+        (tf.data, exported signatures)."""
+        a, b = text_a.shape[0], text_b.shape[0]
+        message = (
+            "A text pair needs as many first texts (text_a) as second texts "
+            "(text_b)"
+        )
+        if a is not None and b is not None:
+            if a != b:
+                raise ValueError(f"{message}; received {a} and {b}.")
+            return [text_a, text_b]
+        with tf.control_dependencies([tf.debugging.assert_equal(
+                tf.shape(text_a)[0], tf.shape(text_b)[0],
+                message=message)]):
+            return [tf.identity(text_a), tf.identity(text_b)]
 
     def pack(self, x):
         """Packs strings into the model-input dict (TF tensors only)."""

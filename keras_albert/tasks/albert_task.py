@@ -10,8 +10,11 @@ from keras_albert.models.albert_backbone import AlbertBackbone
 from keras_albert.models.functional_model import FunctionalModel
 from keras_albert.models.model_contract import ModelContract
 from keras_albert.utils.input_validation import check_input_dict
+from keras_albert.utils.text_inputs import as_text_array
+from keras_albert.utils.text_inputs import is_empty_batch
 from keras_albert.utils.text_inputs import is_text_batch
 from keras_albert.utils.text_inputs import is_text_input
+from keras_albert.utils.text_inputs import is_text_pair
 
 logger = logging.getLogger("keras_albert")
 
@@ -252,8 +255,15 @@ class AlbertTask(FunctionalModel, ModelContract):
     # -- raw inputs: the hooks a task overrides -------------------------
     def _check_token_inputs(self, x):
         check_input_dict(
-            x, self.backbone.vocabulary_size, self.backbone.num_segments
+            x, self.backbone.vocabulary_size, self.backbone.num_segments,
+            expected=self._input_names(),
+            max_sequence_length=self.backbone.max_sequence_length,
         )
+
+    def _input_names(self):
+        """The names of the model's inputs (its functional graph's)."""
+        inputs = self.input
+        return tuple(inputs) if isinstance(inputs, dict) else None
 
     def _is_raw_input(self, x):
         """Whether `x` is the task's natural data, which the preprocessor
@@ -266,9 +276,22 @@ class AlbertTask(FunctionalModel, ModelContract):
         # Raw strings and `(a, b)` pairs are what `AlbertPreprocessor`
         # packs, whatever preprocessor class the task itself uses.
         self._require_preprocessor("raw text", "AlbertPreprocessor")
-        x = tuple(np.asarray(v) for v in x) if isinstance(x, tuple) else (
-            np.asarray(x)
-        )
+        if is_text_pair(x):
+            x = tuple(as_text_array(v) for v in x)
+            if len(x[0]) != len(x[1]):
+                raise ValueError(
+                    f"A text pair needs as many first texts as second "
+                    f"texts; received {len(x[0])} and {len(x[1])}."
+                )
+        else:
+            x = as_text_array(x)
+        count = len(x[0]) if isinstance(x, tuple) else len(x)
+        for name, values in (("y", y), ("sample_weight", sample_weight)):
+            if values is not None and len(values) != count:
+                raise ValueError(
+                    f"Got {count} texts but {len(values)} values of "
+                    f"`{name}`; give one per text."
+                )
         return self._preprocessed_dataset(
             keras.utils.pack_x_y_sample_weight(x, y, sample_weight),
             len(y) if y is not None else 1024, batch_size, shuffle)
@@ -376,7 +399,22 @@ class AlbertTask(FunctionalModel, ModelContract):
             **kwargs,
         )
 
+    def _empty_prediction(self):
+        """What `predict` returns for an empty batch: the outputs' shapes
+        with no rows."""
+        def empty(spec):
+            shape = (0,) + tuple(d or 0 for d in spec.shape[1:])
+            return np.zeros(shape, spec.dtype)
+
+        return keras.tree.map_structure(empty, self.output)
+
     def predict(self, x, batch_size=None, **kwargs):
+        if x is None:
+            raise ValueError(
+                f"{type(self).__name__}.predict got None; pass a batch of "
+                "inputs (e.g. a list of strings).")
+        if is_empty_batch(x):
+            return self._empty_prediction()
         if self._is_raw_input(x):
             return self._predict_raw(x, batch_size=batch_size, **kwargs)
         return super().predict(self._packed_inputs(x), batch_size=batch_size,

@@ -250,6 +250,9 @@ class AlbertTokenClassifier(AlbertTask):
         each word's first-piece logits (NaN for a word with no piece)."""
         return self._word_logits(as_sentences(x), batch_size)[1]
 
+    def _empty_prediction(self):
+        return []
+
     def _maybe_map_dataset(self, x):
         import tensorflow as tf
 

@@ -103,10 +103,70 @@ def check_id_ranges(token_ids, segment_ids, vocabulary_size, num_segments):
         )
 
 
-def check_input_dict(x, vocabulary_size, num_segments):
-    """Range-checks a dict of concrete model inputs before fit/predict, where
-    values would otherwise only be seen inside a traced function."""
-    if isinstance(x, dict) and "token_ids" in x:
+TOKEN_INPUTS = ("token_ids", "segment_ids", "padding_mask")
+
+
+def _array_dtype(value):
+    """numpy dtype kind ('i', 'u', 'f', 'b', 'U', 'S', 'O') of a concrete
+    value, or None for symbolic/traced values."""
+    if not is_concrete(value):
+        dtype = getattr(value, "dtype", None)
+        name = getattr(dtype, "name", str(dtype))
+        return "U" if name == "string" else None
+    if isinstance(value, (list, tuple)) and not value:
+        return None
+    try:
+        return np.asarray(keras.ops.convert_to_numpy(value)).dtype.kind
+    except Exception:  # noqa: BLE001 - e.g. ragged lists: numpy says so below
+        return np.asarray(value, dtype=object).dtype.kind
+
+
+def check_input_dict(x, vocabulary_size, num_segments, expected=None,
+                     max_sequence_length=None):
+    """Checks a dict of concrete model inputs before fit/predict, where
+    values would otherwise only be seen inside a traced function: the keys
+    (`expected`, default the three token inputs; an unknown or missing key
+    is an error, never remapped by position), integer dtypes, equal shapes
+    of the token inputs, the length (at most `max_sequence_length`) and the
+    id ranges."""
+    if not isinstance(x, dict):
+        return
+    expected = tuple(expected or TOKEN_INPUTS)
+    unknown = sorted(set(x) - set(expected))
+    missing = [k for k in expected if k not in x]
+    if unknown or missing:
+        raise ValueError(
+            f"The model takes the inputs {list(expected)}. "
+            + (f"Unknown: {unknown}. " if unknown else "")
+            + (f"Missing: {missing}." if missing else "")
+        )
+    for key in ("token_ids", "segment_ids"):
+        kind = _array_dtype(x[key]) if key in x else None
+        if kind is not None and kind not in "iub":
+            what = {"f": "floats", "U": "strings", "S": "strings",
+                    "O": "objects", "c": "complex numbers"}.get(kind, kind)
+            raise ValueError(
+                f"`{key}` must hold integers; received {what}. Token ids "
+                "come from the model's tokenizer (or preprocessor)."
+            )
+    shapes = {k: tuple(np.shape(x[k])) for k in TOKEN_INPUTS
+              if k in x and is_concrete(x[k])}
+    if len(set(shapes.values())) > 1:
+        raise ValueError(
+            "`token_ids`, `segment_ids` and `padding_mask` must have the "
+            f"same shape. Received shapes {shapes}."
+        )
+    length = next(iter(shapes.values()), ())[-1:]
+    if max_sequence_length is not None and length and (
+        length[0] > max_sequence_length
+    ):
+        raise ValueError(
+            f"Sequence length {length[0]} is longer than the model's "
+            f"`max_sequence_length={max_sequence_length}`. Truncate the "
+            "inputs (the preprocessor's `sequence_length` does this) or use "
+            "a model with more positions."
+        )
+    if "token_ids" in x:
         segment_ids = x.get("segment_ids")
         if segment_ids is None:
             segment_ids = np.zeros((1, 1), "int32")

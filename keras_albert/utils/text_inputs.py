@@ -49,3 +49,42 @@ def is_text_pair(x):
 def is_text_input(x):
     """True for what `AlbertPreprocessor` packs: a text batch or a pair."""
     return is_text_batch(x) or is_text_pair(x)
+
+
+def as_text_array(x):
+    """A text batch as a 1-D numpy array of `str`: one string becomes a
+    batch of one, `bytes` are decoded as UTF-8 (invalid bytes become
+    U+FFFD, as in exported models), tensors are read out.
+
+    Raises:
+        ValueError: for a batch that is not 1-D.
+    """
+    if is_string(x):
+        x = [x]
+    if hasattr(x, "numpy") and not isinstance(x, np.ndarray):
+        x = x.numpy()
+    array = np.asarray(x, dtype=object)
+    if array.ndim != 1:
+        raise ValueError(
+            "A batch of texts must be a flat list of strings; received "
+            f"shape {array.shape}."
+        )
+    return np.array(
+        [v.decode("utf-8", "replace") if isinstance(v, bytes) else v
+         for v in array], dtype=object)
+
+
+def is_empty_batch(x):
+    """True for an empty list/tuple/array, a pair of empty batches, or a
+    dict whose values are all empty."""
+    if isinstance(x, dict):
+        return bool(x) and all(is_empty_batch(v) for v in x.values())
+    if isinstance(x, tuple) and x and all(
+        isinstance(v, (list, tuple, np.ndarray)) for v in x
+    ):
+        return all(len(v) == 0 for v in x)
+    if isinstance(x, (list, tuple)):
+        return len(x) == 0
+    if isinstance(x, np.ndarray):
+        return x.ndim >= 1 and x.shape[0] == 0
+    return False
