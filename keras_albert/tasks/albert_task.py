@@ -6,6 +6,7 @@ import keras
 import numpy as np
 
 from keras_albert.models.functional_model import FunctionalModel
+from keras_albert.optimizers.finetuning_adamw import finetuning_adamw
 from keras_albert.utils.input_validation import check_input_dict
 from keras_albert.utils.text_inputs import is_text_input
 
@@ -147,9 +148,10 @@ class AlbertTask(FunctionalModel):
     @staticmethod
     def _fine_tuning_optimizer():
         """A new optimizer for `compile(optimizer="auto")` of the
-        fine-tuning tasks: AdamW at 2e-5 with weight decay 0.01."""
+        fine-tuning tasks: `finetuning_adamw()`, AdamW at 2e-5 with weight
+        decay 0.01 on all but biases and LayerNorm parameters."""
         # New each call: an optimizer holds per-model state.
-        return keras.optimizers.AdamW(2e-5, weight_decay=0.01)
+        return finetuning_adamw()
 
     def _require_preprocessor(self, received, preprocessor_name=None):
         """`self.preprocessor`, or a ValueError saying how to attach one.
