@@ -52,10 +52,10 @@ def _pretrain(documents, tokenizer, sequence_length, steps, batch_size, seed,
     import keras
 
     import keras_albert
+    from keras_albert.optimizers.schedules import WarmupPolynomialDecay
     from keras_albert.pretraining.pretraining_dataset import (
         make_pretraining_dataset,
     )
-    from keras_albert.pretraining.schedules import WarmupPolynomialDecay
 
     dataset = make_pretraining_dataset(
         documents, tokenizer, sequence_length=sequence_length,

@@ -1,9 +1,9 @@
 """The usual fine-tuning recipe in one call: AdamW, warm-up, linear decay,
 optional layer-wise learning-rate decay."""
 
-from keras_albert.finetuning.layer_decay import layerwise_learning_rate_scales
-from keras_albert.finetuning.layerwise_adamw import LayerwiseAdamW
-from keras_albert.pretraining.schedules import WarmupPolynomialDecay
+from keras_albert.optimizers.finetuning_adamw import finetuning_adamw
+from keras_albert.optimizers.layer_decay import layerwise_learning_rate_scales
+from keras_albert.optimizers.schedules import WarmupPolynomialDecay
 
 
 def finetuning_optimizer(model, learning_rate=2e-5, total_steps=None,
@@ -16,7 +16,9 @@ def finetuning_optimizer(model, learning_rate=2e-5, total_steps=None,
     `total_steps`. With `layer_decay < 1`, each distinct parameter group
     gets `learning_rate * layer_decay ** (distance from the top)` (see
     `layerwise_learning_rate_scales`; embeddings lowest, heads full rate).
-    Biases and LayerNorm parameters get no weight decay.
+    The optimizer is `finetuning_adamw`, the same AdamW as the tasks'
+    `compile()` default: biases and LayerNorm parameters get no weight
+    decay.
 
     Args:
         model: the task model (or backbone) to be trained.
@@ -28,7 +30,7 @@ def finetuning_optimizer(model, learning_rate=2e-5, total_steps=None,
             up over.
         weight_decay: float, decoupled (AdamW) weight decay.
         layer_decay: float in (0, 1]; 1 disables layer-wise decay.
-        **kwargs: passed to `LayerwiseAdamW` (e.g. `clipnorm=1.0`).
+        **kwargs: passed to `finetuning_adamw` (e.g. `clipnorm=1.0`).
 
     Example:
     ```python
@@ -47,5 +49,5 @@ def finetuning_optimizer(model, learning_rate=2e-5, total_steps=None,
             total_steps=int(total_steps), power=1.0,
         )
     scales = layerwise_learning_rate_scales(model, layer_decay)
-    return LayerwiseAdamW(schedule, learning_rate_scales=scales,
-                          weight_decay=weight_decay, **kwargs)
+    return finetuning_adamw(schedule, learning_rate_scales=scales,
+                            weight_decay=weight_decay, **kwargs)

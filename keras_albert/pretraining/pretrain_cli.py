@@ -167,9 +167,10 @@ def config_from_args(args, vocabulary_size=None):
     Returns:
         A `PretrainingConfig`.
     """
-    from keras_albert.pretraining.trainer import PretrainingConfig
-
-    from keras_albert.pretraining.trainer import is_architecture_name
+    from keras_albert.pretraining.pretraining_config import PretrainingConfig
+    from keras_albert.pretraining.pretraining_config import (
+        is_architecture_name,
+    )
 
     overrides = _backbone_overrides(args.backbone_config)
     if vocabulary_size is not None and is_architecture_name(args.preset):

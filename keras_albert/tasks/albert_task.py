@@ -9,6 +9,7 @@ from keras_albert.layers.arg_max import ArgMax
 from keras_albert.models.albert_backbone import AlbertBackbone
 from keras_albert.models.functional_model import FunctionalModel
 from keras_albert.models.model_contract import ModelContract
+from keras_albert.optimizers.finetuning_adamw import finetuning_adamw
 from keras_albert.utils.input_validation import check_input_dict
 from keras_albert.utils.text_inputs import as_text_array
 from keras_albert.utils.text_inputs import is_empty_batch
@@ -206,9 +207,10 @@ class AlbertTask(FunctionalModel, ModelContract):
     @staticmethod
     def _fine_tuning_optimizer():
         """A new optimizer for `compile(optimizer="auto")` of the
-        fine-tuning tasks: AdamW at 2e-5 with weight decay 0.01."""
+        fine-tuning tasks: `finetuning_adamw()`, AdamW at 2e-5 with weight
+        decay 0.01 on all but biases and LayerNorm parameters."""
         # New each call: an optimizer holds per-model state.
-        return keras.optimizers.AdamW(2e-5, weight_decay=0.01)
+        return finetuning_adamw()
 
     def _require_preprocessor(self, received, preprocessor_name=None):
         """`self.preprocessor`, or a ValueError saying how to attach one.

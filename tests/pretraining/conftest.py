@@ -1,5 +1,5 @@
-"""Fixtures of the training tests: subprocess runs of
-`tests/training/pretrain_script.py` and their outputs."""
+"""Fixtures of the trainer tests: subprocess runs of
+`tests/pretraining/pretrain_script.py` and their outputs."""
 
 import json
 import os
@@ -31,7 +31,7 @@ def script_env(**extra):
 
 def script_command(output, *args):
     return [sys.executable, "-W", "ignore", "-m",
-            "tests.training.pretrain_script", "--output", str(output),
+            "tests.pretraining.pretrain_script", "--output", str(output),
             "--steps", str(STEPS), "--log-every", "1", *map(str, args)]
 
 

@@ -9,11 +9,11 @@ import time
 
 import numpy as np
 
-from tests.training.conftest import REPO
-from tests.training.conftest import STEPS
-from tests.training.conftest import read_checkpoint
-from tests.training.conftest import read_log
-from tests.training.conftest import script_command
+from tests.pretraining.conftest import REPO
+from tests.pretraining.conftest import STEPS
+from tests.pretraining.conftest import read_checkpoint
+from tests.pretraining.conftest import read_log
+from tests.pretraining.conftest import script_command
 
 CHECKPOINT_EVERY = 3
 

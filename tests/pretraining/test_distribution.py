@@ -12,12 +12,12 @@ import time
 import numpy as np
 import pytest
 
-from tests.training.conftest import BACKEND
-from tests.training.conftest import REPO
-from tests.training.conftest import STEPS
-from tests.training.conftest import read_log
-from tests.training.conftest import script_command
-from tests.training.conftest import script_env
+from tests.pretraining.conftest import BACKEND
+from tests.pretraining.conftest import REPO
+from tests.pretraining.conftest import STEPS
+from tests.pretraining.conftest import read_log
+from tests.pretraining.conftest import script_command
+from tests.pretraining.conftest import script_env
 
 
 def assert_same_losses(run, reference, rtol=1e-3):
@@ -105,7 +105,9 @@ def test_multi_worker_matches_single_replica(tmp_path, reference_runs):
 def test_accumulation_under_tf_distribute_is_refused(tmp_path):
     import tensorflow as tf
 
-    from keras_albert.pretraining.trainer import PretrainingConfig
+    from keras_albert.pretraining.pretraining_config import (
+        PretrainingConfig,
+    )
     from keras_albert.pretraining.trainer import pretrain
 
     config = PretrainingConfig(gradient_accumulation_steps=2,

@@ -1,5 +1,6 @@
 """Runs `keras_albert.pretraining.trainer.pretrain` on synthetic batches in
-its own process: `python -m tests.training.pretrain_script --output DIR ...`.
+its own process:
+`python -m tests.pretraining.pretrain_script --output DIR ...`.
 
 Used by the resume (SIGKILL) and distribution tests, which need a fresh
 process: TensorFlow's devices and collectives, and JAX's host device count,
@@ -40,10 +41,12 @@ def main(argv=None):
 
     import keras
 
-    from keras_albert.pretraining.trainer import PretrainingConfig
+    from keras_albert.pretraining.pretraining_config import (
+        PretrainingConfig,
+    )
     from keras_albert.pretraining.trainer import pretrain
-    from tests.training.helpers import TINY_BACKBONE
-    from tests.training.helpers import synthetic_dataset
+    from tests.pretraining.helpers import TINY_BACKBONE
+    from tests.pretraining.helpers import synthetic_dataset
 
     class Sleep(keras.callbacks.Callback):
         def on_train_batch_end(self, batch, logs=None):

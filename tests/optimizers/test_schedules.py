@@ -1,9 +1,10 @@
+"""`WarmupPolynomialDecay`: linear warm-up, then polynomial decay."""
+
 import keras
 import numpy as np
 import pytest
 
-from keras_albert.pretraining.schedules import WarmupPolynomialDecay
-from keras_albert.pretraining.trainer import PretrainingConfig
+from keras_albert.optimizers.schedules import WarmupPolynomialDecay
 
 
 def values(schedule, steps):
@@ -48,18 +49,3 @@ def test_config_round_trip_and_validation():
         WarmupPolynomialDecay(1e-3, warmup_steps=20, total_steps=10)
     with pytest.raises(ValueError, match="total_steps"):
         WarmupPolynomialDecay(1e-3, warmup_steps=0, total_steps=0)
-
-
-def test_default_learning_rate_and_warmup():
-    # The paper: 0.00176 at batch 4096; sqrt scaling below it.
-    paper = PretrainingConfig(batch_size=4096, steps=125_000)
-    assert paper.peak_learning_rate() == pytest.approx(0.00176)
-    assert paper.resolved_warmup_steps() == 3125
-    small = PretrainingConfig(batch_size=64, gradient_accumulation_steps=4,
-                              steps=1000)
-    assert small.effective_batch_size == 256
-    assert small.peak_learning_rate() == pytest.approx(0.00176 / 4)
-    assert small.resolved_warmup_steps() == 25
-    assert PretrainingConfig(learning_rate=0.01).peak_learning_rate() == 0.01
-    with pytest.raises(ValueError, match="mixed_precision"):
-        PretrainingConfig(mixed_precision="float8")

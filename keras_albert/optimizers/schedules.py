@@ -1,5 +1,5 @@
-"""Learning-rate schedule of ALBERT pretraining: linear warm-up, then
-polynomial decay."""
+"""Learning-rate schedule of ALBERT pretraining and fine-tuning: linear
+warm-up, then polynomial decay."""
 
 import keras
 from keras import ops

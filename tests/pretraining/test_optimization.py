@@ -7,15 +7,15 @@ import keras
 import numpy as np
 import pytest
 
-from keras_albert.pretraining.trainer import PretrainingConfig
-from keras_albert.pretraining.trainer import StepCheckpoint
+from keras_albert.pretraining.checkpointing import StepCheckpoint
+from keras_albert.pretraining.pretraining_config import PretrainingConfig
+from keras_albert.pretraining.pretraining_optimizer import make_optimizer
 from keras_albert.pretraining.trainer import build_pretrainer
-from keras_albert.pretraining.trainer import make_optimizer
 from keras_albert.pretraining.trainer import pretrain
-from tests.training.conftest import read_log
-from tests.training.helpers import TINY_BACKBONE
-from tests.training.helpers import synthetic_arrays
-from tests.training.helpers import synthetic_dataset
+from tests.pretraining.conftest import read_log
+from tests.pretraining.helpers import TINY_BACKBONE
+from tests.pretraining.helpers import synthetic_arrays
+from tests.pretraining.helpers import synthetic_dataset
 
 
 def tiny_config(**kwargs):

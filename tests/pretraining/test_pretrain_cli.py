@@ -9,7 +9,7 @@ import pytest
 from keras_albert.pretraining.pretrain_cli import add_parser
 from keras_albert.pretraining.pretrain_cli import config_from_args
 from tests.conftest import TINY_CORPUS
-from tests.training.conftest import read_log
+from tests.pretraining.conftest import read_log
 
 TINY_OVERRIDES = dict(num_layers=2, num_heads=2, embedding_dim=16,
                       hidden_dim=32, intermediate_dim=64,

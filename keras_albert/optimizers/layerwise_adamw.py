@@ -3,6 +3,9 @@
 import keras
 from keras import ops
 
+from keras_albert.optimizers.weight_decay import NO_WEIGHT_DECAY
+from keras_albert.optimizers.weight_decay import uses_weight_decay
+
 
 @keras.saving.register_keras_serializable(package="keras_albert")
 class LayerwiseAdamW(keras.optimizers.Adam):
@@ -14,7 +17,8 @@ class LayerwiseAdamW(keras.optimizers.Adam):
     weight decay (`variable -= lr_p * weight_decay * variable`, as in
     AdamW). Variables whose path contains one of `no_weight_decay` (by
     default biases and LayerNorm parameters, as in ALBERT's fine-tuning
-    scripts) are not decayed.
+    scripts; see `uses_weight_decay`) are not decayed. `finetuning_adamw`
+    builds it with the fine-tuning recipe's settings.
 
     Args:
         learning_rate: float or a `LearningRateSchedule`.
@@ -35,7 +39,7 @@ class LayerwiseAdamW(keras.optimizers.Adam):
 
     def __init__(self, learning_rate=2e-5, learning_rate_scales=None,
                  weight_decay=0.01,
-                 no_weight_decay=("bias", "layer_norm"),
+                 no_weight_decay=NO_WEIGHT_DECAY,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-6, name="adamw",
                  **kwargs):
         kwargs.pop("weight_decay", None)
@@ -57,9 +61,8 @@ class LayerwiseAdamW(keras.optimizers.Adam):
             for v in var_list
         ]
         self._decays = [
-            self.decoupled_weight_decay > 0 and not any(
-                part in v.path for part in self.no_weight_decay
-            )
+            self.decoupled_weight_decay > 0
+            and uses_weight_decay(v.path, self.no_weight_decay)
             for v in var_list
         ]
 

@@ -1,4 +1,4 @@
-"""Tiny models and synthetic batches for the training tests.
+"""Tiny models and synthetic batches for the trainer tests.
 
 Batches follow the pretraining contract of `make_pretraining_dataset`, so
 the trainer is tested independently of the data pipeline.
