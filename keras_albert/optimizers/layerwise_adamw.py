@@ -5,6 +5,7 @@ from keras import ops
 
 from keras_albert.optimizers.weight_decay import NO_WEIGHT_DECAY
 from keras_albert.optimizers.weight_decay import uses_weight_decay
+from keras_albert.utils import compat
 
 
 @keras.saving.register_keras_serializable(package="keras_albert")
@@ -67,7 +68,7 @@ class LayerwiseAdamW(keras.optimizers.Adam):
         ]
 
     def update_step(self, gradient, variable, learning_rate):
-        index = self._get_variable_index(variable)
+        index = compat.optimizer_variable_index(self, variable)
         learning_rate = ops.multiply(
             ops.cast(learning_rate, variable.dtype), self._scales[index]
         )

@@ -4,6 +4,8 @@
 
 import keras
 
+from keras_albert.utils import compat
+
 
 def patch_for_multi_worker(model, strategy):
     """Works around two bugs of Keras 3.15's TF trainer under
@@ -44,6 +46,6 @@ def patch_for_multi_worker(model, strategy):
                 data_batch = keras.tree.map_structure(local_value, next(it))
                 break
         with strategy.scope():
-            model._symbolic_build(data_batch=data_batch)
+            compat.symbolic_build(model, data_batch)
 
-    model._maybe_symbolic_build = maybe_symbolic_build
+    compat.replace_maybe_symbolic_build(model, maybe_symbolic_build)
