@@ -51,15 +51,10 @@ class AlbertClassifier(AlbertTask):
             )
         inputs = backbone.input
         pooled = backbone(inputs)["pooled_output"]
-        self.head_dropout = keras.layers.Dropout(
-            dropout, dtype=backbone.dtype_policy, name="head_dropout")
-        self.head = keras.layers.Dense(
-            num_classes,
-            activation=activation,
-            kernel_initializer=self._head_initializer(backbone),
-            dtype=backbone.dtype_policy,
-            name="logits",
-        )
+        self.head_dropout = self._head_dropout(backbone, dropout,
+                                               "head_dropout")
+        self.head = self._dense_head(backbone, num_classes, "logits",
+                                     activation=activation)
         outputs = self.head(self.head_dropout(pooled))
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
         self.backbone = backbone

@@ -98,14 +98,9 @@ class AlbertMultipleChoice(AlbertTask):
         pooled = backbone(
             {key: self.merge_choices(inputs[key]) for key in TOKEN_KEYS}
         )["pooled_output"]
-        self.head_dropout = keras.layers.Dropout(
-            dropout, dtype=backbone.dtype_policy, name="head_dropout")
-        self.head = keras.layers.Dense(
-            1,
-            kernel_initializer=self._head_initializer(backbone),
-            dtype=backbone.dtype_policy,
-            name="choice_logits",
-        )
+        self.head_dropout = self._head_dropout(backbone, dropout,
+                                               "head_dropout")
+        self.head = self._dense_head(backbone, 1, "choice_logits")
         scores = self.head(self.head_dropout(pooled))
         outputs = keras.ops.reshape(scores, (-1, num_choices))
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)

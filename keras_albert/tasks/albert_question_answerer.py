@@ -91,14 +91,9 @@ class AlbertQuestionAnswerer(AlbertTask):
     def __init__(self, backbone, preprocessor=None, dropout=0.0, **kwargs):
         inputs = backbone.input
         sequence = backbone(inputs)["sequence_output"]
-        self.span_dropout = keras.layers.Dropout(
-            dropout, dtype=backbone.dtype_policy, name="span_dropout")
-        self.span_head = keras.layers.Dense(
-            2,
-            kernel_initializer=self._head_initializer(backbone),
-            dtype=backbone.dtype_policy,
-            name="qa_outputs",
-        )
+        self.span_dropout = self._head_dropout(backbone, dropout,
+                                               "span_dropout")
+        self.span_head = self._dense_head(backbone, 2, "qa_outputs")
         logits = self.span_head(self.span_dropout(sequence))
         # Identity layers give the outputs stable names for losses/metrics.
         start = keras.layers.Identity(name=START_LOGITS)(logits[:, :, 0])

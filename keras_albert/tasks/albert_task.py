@@ -197,12 +197,25 @@ class AlbertTask(FunctionalModel, ModelContract):
 
     # -- shared by the task heads ----------------------------------------
     @staticmethod
-    def _head_initializer(backbone):
-        """Kernel initializer of a fresh task head: the truncated normal of
-        ALBERT's own layers, with the backbone's `initializer_range`."""
-        return keras.initializers.TruncatedNormal(
-            stddev=backbone.initializer_range
+    def _dense_head(backbone, units, name, **kwargs):
+        """A fresh task head: a `Dense` with the truncated-normal init of
+        ALBERT's own layers (the backbone's `initializer_range`) and the
+        backbone's dtype policy."""
+        return keras.layers.Dense(
+            units,
+            kernel_initializer=keras.initializers.TruncatedNormal(
+                stddev=backbone.initializer_range
+            ),
+            dtype=backbone.dtype_policy,
+            name=name,
+            **kwargs,
         )
+
+    @staticmethod
+    def _head_dropout(backbone, rate, name):
+        """Dropout before a task head, in the backbone's dtype policy."""
+        return keras.layers.Dropout(rate, dtype=backbone.dtype_policy,
+                                    name=name)
 
     @staticmethod
     def _fine_tuning_optimizer():

@@ -86,14 +86,9 @@ class AlbertTokenClassifier(AlbertTask):
         labels = check_labels(labels)
         inputs = backbone.input
         sequence = backbone(inputs)["sequence_output"]
-        self.head_dropout = keras.layers.Dropout(
-            dropout, dtype=backbone.dtype_policy, name="head_dropout")
-        self.head = keras.layers.Dense(
-            len(labels),
-            kernel_initializer=self._head_initializer(backbone),
-            dtype=backbone.dtype_policy,
-            name="logits",
-        )
+        self.head_dropout = self._head_dropout(backbone, dropout,
+                                               "head_dropout")
+        self.head = self._dense_head(backbone, len(labels), "logits")
         outputs = self.head(self.head_dropout(sequence))
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
         self.backbone = backbone
