@@ -142,9 +142,13 @@ class AlbertBackbone(FunctionalModel, ModelContract):
                 "padding_mask": padding_mask,
             },
             outputs={"sequence_output": x, "pooled_output": pooled},
-            dtype=dtype,
             **kwargs,
         )
+        if dtype is not None:
+            # A functional model ignores `dtype`: without this the backbone
+            # reported (and saved in its config) float32 while its layers
+            # ran `dtype`, and heads built with its policy ran in float32.
+            self.dtype_policy = keras.dtype_policies.get(dtype)
         self.vocabulary_size = int(vocabulary_size)
         self.num_layers = int(num_layers)
         self.num_heads = int(num_heads)
