@@ -194,7 +194,9 @@ class BestAnswerSpan(keras.layers.Layer):
             "null_score": span_score(start_logits[:, 0], end_logits[:, 0]),
         }
 
-    def compute_output_spec(self, start_logits, *args):
+    def compute_output_spec(self, start_logits, end_logits=None,
+                            token_ids=None, segment_ids=None,
+                            padding_mask=None):
         batch = start_logits.shape[:1]
         return {
             "span_start": keras.KerasTensor(batch, dtype="int32"),

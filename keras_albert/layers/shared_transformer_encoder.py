@@ -241,6 +241,16 @@ class SharedTransformerEncoder(keras.layers.Layer):
     def compute_output_shape(self, input_shape):
         return input_shape
 
+    def compute_output_spec(self, x, padding_mask=None, training=None,
+                            return_hidden_states=False):
+        output = keras.KerasTensor(x.shape, dtype=self.compute_dtype)
+        if not return_hidden_states:
+            return output
+        # The embedding output, then one state per layer.
+        states = [keras.KerasTensor(x.shape, dtype=self.compute_dtype)
+                  for _ in range(self.num_layers + 1)]
+        return output, states
+
     def get_config(self):
         config = super().get_config()
         config.update(

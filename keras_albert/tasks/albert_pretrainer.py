@@ -57,8 +57,8 @@ class AlbertPretrainer(AlbertTask):
         )
         sop = self.sop_head(outputs["pooled_output"])
         # Identity layers give the outputs stable names for losses/metrics.
-        mlm = keras.layers.Identity(name="mlm")(mlm)
-        sop = keras.layers.Identity(name="sop")(sop)
+        mlm = keras.layers.Identity(name="mlm", dtype=backbone.dtype_policy)(mlm)
+        sop = keras.layers.Identity(name="sop", dtype=backbone.dtype_policy)(sop)
         super().__init__(
             inputs=inputs, outputs={"mlm": mlm, "sop": sop}, **kwargs
         )

@@ -96,8 +96,8 @@ class AlbertQuestionAnswerer(AlbertTask):
         self.span_head = self._dense_head(backbone, 2, "qa_outputs")
         logits = self.span_head(self.span_dropout(sequence))
         # Identity layers give the outputs stable names for losses/metrics.
-        start = keras.layers.Identity(name=START_LOGITS)(logits[:, :, 0])
-        end = keras.layers.Identity(name=END_LOGITS)(logits[:, :, 1])
+        start = keras.layers.Identity(name=START_LOGITS, dtype=backbone.dtype_policy)(logits[:, :, 0])
+        end = keras.layers.Identity(name=END_LOGITS, dtype=backbone.dtype_policy)(logits[:, :, 1])
         super().__init__(
             inputs=inputs,
             outputs={START_LOGITS: start, END_LOGITS: end},

@@ -245,6 +245,24 @@ class AlbertTask(FunctionalModel, ModelContract):
             )
         return self.preprocessor
 
+    # -- .keras saving ------------------------------------------------------
+    def save_assets(self, dir_path):
+        """Saves the tokenizer of a preprocessor that is not a Keras layer
+        (those Keras saving does not visit), so a `.keras` file keeps it."""
+        if self._plain_preprocessor() is not None:
+            self.preprocessor.tokenizer.save_assets(dir_path)
+
+    def load_assets(self, dir_path):
+        if self._plain_preprocessor() is not None:
+            self.preprocessor.tokenizer.load_assets(dir_path)
+
+    def _plain_preprocessor(self):
+        preprocessor = getattr(self, "preprocessor", None)
+        if preprocessor is None or isinstance(preprocessor,
+                                              keras.layers.Layer):
+            return None
+        return preprocessor
+
     # -- config --------------------------------------------------------
     def get_config(self):
         return {

@@ -122,16 +122,6 @@ def test_shared_transformer_encoder(case, tmp_path):
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "SharedTransformerEncoder.compute_output_shape "
-        "(keras_albert/layers/shared_transformer_encoder.py:217) returns the "
-        "input shape also for return_hidden_states=True, so a symbolic "
-        "call (functional model, export) gets one tensor instead of "
-        "(x, [num_layers + 1 hidden states])"
-    ),
-)
 def test_shared_transformer_encoder_hidden_states(tmp_path):
     init_kwargs, _ = ENCODER_CASES["shared_loop"]
     shape = (BATCH, LENGTH, HIDDEN)
@@ -201,10 +191,44 @@ def test_sentence_order_head(tmp_path):
     )
 
 
+def test_arg_max(tmp_path):
+    run_layer_test(
+        layers.ArgMax,
+        {},
+        _hidden(),
+        (BATCH, LENGTH),
+        tmp_path=tmp_path,
+        expected_num_trainable_weights=0,
+        # An int32 output whatever the policy: nothing to compute in it.
+        run_precision_check=False,
+        float_outputs=False,
+    )
+
+
+def test_best_answer_span(tmp_path):
+    rng = np.random.default_rng(0)
+    token_ids = rng.integers(5, 40, (BATCH, LENGTH)).astype("int32")
+    segment_ids = np.array([[0, 0, 1, 1, 1], [0, 1, 1, 1, 1]], "int32")
+    run_layer_test(
+        layers.BestAnswerSpan,
+        dict(max_answer_length=2, excluded_end_piece_ids=[7, 9]),
+        {"start_logits": rng.normal(size=(BATCH, LENGTH)).astype("float32"),
+         "end_logits": rng.normal(size=(BATCH, LENGTH)).astype("float32"),
+         "token_ids": token_ids, "segment_ids": segment_ids,
+         "padding_mask": _padding_mask()},
+        {"span_start": (BATCH,), "span_end": (BATCH,),
+         "span_score": (BATCH,), "null_score": (BATCH,)},
+        tmp_path=tmp_path,
+        expected_num_trainable_weights=0,
+        # Scores follow the logits' dtype, span ends are int32.
+        run_precision_check=False,
+    )
+
+
 COVERED = {
     "AlbertFeedForward", "AlbertSelfAttention", "AlbertTransformerBlock",
-    "FactorizedEmbedding", "MaskedLMHead", "SentenceOrderHead",
-    "SharedTransformerEncoder",
+    "ArgMax", "BestAnswerSpan", "FactorizedEmbedding", "MaskedLMHead",
+    "SentenceOrderHead", "SharedTransformerEncoder",
 }
 
 

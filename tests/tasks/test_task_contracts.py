@@ -28,7 +28,6 @@ from keras_albert.preprocessing.albert_question_answering_preprocessor import (
 )
 from tests.test_case import check_task_fit_and_predict
 from tests.test_case import check_task_precision
-from tests.test_case import check_task_saving
 from tests.test_case import run_task_test
 
 AlbertTokenClassificationPreprocessor = (
@@ -178,19 +177,6 @@ CASES = ["masked_lm", "pretrainer", "classifier", "regressor",
          "token_classifier", "question_answerer", "multiple_choice"]
 
 
-SAVING_BUGS = {
-    "token_classifier": (
-        "a .keras file of AlbertTokenClassifier loses the tokenizer's "
-        "SentencePiece model (proto=None after load_model, so predict on "
-        "words raises): AlbertTokenClassificationPreprocessor "
-        "(keras_albert/preprocessing/"
-        "albert_token_classification_preprocessor.py:102) is a plain class, "
-        "not a Layer, so Keras saving never calls its tokenizer's "
-        "save_assets/load_assets"
-    ),
-}
-
-
 @pytest.mark.parametrize("case", CASES)
 def test_task_contract(case, tokenizer, backbone, tmp_path):
     (cls, kwargs, inputs, shape, fit_data, predict_data, method,
@@ -200,20 +186,9 @@ def test_task_contract(case, tokenizer, backbone, tmp_path):
         tmp_path=tmp_path, fit_data=fit_data, predict_data=predict_data,
         predict_method=method, check_prediction=check,
         compile_kwargs=COMPILE,
-        # Known bugs are checked (and marked) separately below.
-        run_saving_check=case not in SAVING_BUGS,
+        run_saving_check=True,
         run_precision_check=False,
     )
-
-
-@pytest.mark.parametrize("case", [
-    pytest.param(case, marks=pytest.mark.xfail(strict=True, reason=reason))
-    for case, reason in sorted(SAVING_BUGS.items())
-])
-def test_task_keras_saving_known_bugs(case, tokenizer, backbone, tmp_path):
-    cls, kwargs, inputs, *_ = _task_cases(tokenizer)[case]
-    task = cls(backbone=backbone, **kwargs)
-    check_task_saving(task, inputs, task(inputs), tmp_path)
 
 
 def test_classifier_fits_and_predicts_text_pairs(tokenizer, backbone):
@@ -227,31 +202,7 @@ def test_classifier_fits_and_predicts_text_pairs(tokenizer, backbone):
     )
 
 
-_IDENTITY_IN_FLOAT32 = (
-    "keras.layers.Identity output-naming layers get no dtype, so they run "
-    "the float32 policy and cast the {output} outputs back to float32: "
-    "{where}"
-)
-PRECISION_BUGS = {
-    "pretrainer": _IDENTITY_IN_FLOAT32.format(
-        output="mlm/sop",
-        where="keras_albert/tasks/albert_pretrainer.py:55-56 "
-              "(Identity(name='mlm'), Identity(name='sop'))",
-    ),
-    "question_answerer": _IDENTITY_IN_FLOAT32.format(
-        output="start/end logits",
-        where="keras_albert/tasks/albert_question_answerer.py:97-98 "
-              "(Identity(name=START_LOGITS), Identity(name=END_LOGITS))",
-    ),
-}
-
-
-@pytest.mark.parametrize("case", [
-    pytest.param(case, marks=pytest.mark.xfail(
-        strict=True, reason=PRECISION_BUGS[case]))
-    if case in PRECISION_BUGS else case
-    for case in CASES
-])
+@pytest.mark.parametrize("case", CASES)
 def test_task_mixed_precision(case, tokenizer, backbone):
     cls, kwargs, inputs, *_ = _task_cases(tokenizer)[case]
     check_task_precision(cls, {"backbone": backbone, **kwargs}, inputs)
