@@ -8,7 +8,8 @@ Each `run_*_test` runs every check of its kind and fails with an
 - `run_layer_test`: build + call (shapes, dtypes, weight counts), symbolic
   call, `get_config`/`from_config` (every argument kept, same outputs with
   the same weights), `.keras` saving inside a tiny functional model, eager
-  vs compiled call, and mixed precision.
+  vs compiled call, no recompilation on repeated eager calls (JAX), and
+  mixed precision.
 - `run_backbone_test`: call, config round trip, `.keras` saving,
   `save_to_preset`/`from_preset`, compiled `predict`, mixed precision.
 - `run_task_test`: the backbone's checks for a task, plus one `fit` step
@@ -276,6 +277,7 @@ def run_layer_test(
     not_in_config=(),
     run_saving_check=True,
     run_compiled_check=True,
+    run_recompile_check=True,
     run_precision_check=True,
     float_outputs=True,
 ):
@@ -302,6 +304,7 @@ def run_layer_test(
             layers that cannot be loaded on their own (they are saved
             through the model that owns them).
         run_compiled_check: compare the eager call with a compiled one.
+        run_recompile_check: on JAX, a second eager call compiles nothing.
         run_precision_check: the mixed precision check.
         float_outputs: False for layers whose outputs are all integers
             (e.g. an argmax): their dtypes are compared between the eager
@@ -322,6 +325,8 @@ def run_layer_test(
     if float_outputs:
         assert_float_dtype(outputs, layer.compute_dtype,
                            f"{cls.__name__} call")
+    if run_recompile_check:
+        check_eager_call_does_not_recompile(layer, input_data, call_kwargs)
     if expected_num_trainable_weights is not None:
         assert len(layer.trainable_weights) == (
             expected_num_trainable_weights), (
@@ -368,6 +373,33 @@ def run_layer_test(
         check_layer_precision(cls, init_kwargs, input_data,
                               call_kwargs=call_kwargs,
                               not_in_config=not_in_config)
+
+
+def check_eager_call_does_not_recompile(layer, input_data, call_kwargs=None):
+    """On JAX, calling a built layer eagerly again on inputs of the same
+    shapes reuses its compiled kernels: XLA compiles nothing. (A fresh
+    closure per call handed to a JAX control-flow op would recompile on
+    every call.) Other backends have no such cache to check."""
+    if keras.config.backend() != "jax":
+        return
+    import jax
+
+    compiles = []
+
+    def listen(event, duration, **kwargs):
+        if event == "/jax/core/compile/backend_compile_duration":
+            compiles.append(event)
+
+    _call(layer, input_data, **(call_kwargs or {}))
+    jax.monitoring.register_event_duration_secs_listener(listen)
+    try:
+        _call(layer, input_data, **(call_kwargs or {}))
+    finally:
+        jax.monitoring.unregister_event_duration_listener(listen)
+    assert not compiles, (
+        f"{type(layer).__name__}: a repeated eager call on JAX compiled "
+        f"{len(compiles)} XLA computation(s) again"
+    )
 
 
 def check_layer_config(cls, layer, init_kwargs, input_data, outputs,

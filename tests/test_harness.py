@@ -169,6 +169,28 @@ def test_catches_compiled_and_eager_calls_disagreeing(tmp_path):
                    run_precision_check=False)
 
 
+@_register
+class LoopsWithAFreshClosure(ScaledDense):
+    """Runs its dense layer twice through `fori_loop`, with a new body
+    function on every call (what recompiles on JAX)."""
+
+    def call(self, x):
+        x = self.dense(x)
+
+        def body(i, y):
+            return y * self.scale
+
+        return keras.ops.fori_loop(0, 2, body, x)
+
+
+@pytest.mark.skipif(keras.config.backend() != "jax",
+                    reason="JAX's compilation cache")
+def test_catches_eager_calls_that_recompile():
+    with pytest.raises(AssertionError, match="compiled .* again"):
+        test_case.check_eager_call_does_not_recompile(
+            LoopsWithAFreshClosure(units=5, scale=2.0), X)
+
+
 # -- backbones ---------------------------------------------------------------
 @_register
 class BackboneLosingItsPolicy(AlbertBackbone):
