@@ -15,6 +15,19 @@ from keras_albert.layers.albert_transformer_block import (
 SHARING_STRATEGIES = ("all", "attention", "ffn", "none")
 
 
+def _eager_jax(x):
+    """True for a concrete JAX array: outside `jax.jit` a `fori_loop` is
+    traced and compiled anew on every call (~1 s for a tiny model on CPU),
+    while the unrolled steps run as they are. Under `jit` (Keras' fit and
+    predict) the loop is traced once as part of the step, where it saves
+    compile time."""
+    if keras.backend.backend() != "jax":
+        return False
+    import jax
+
+    return isinstance(x, jax.Array) and not isinstance(x, jax.core.Tracer)
+
+
 @keras.saving.register_keras_serializable(package="keras_albert")
 class SharedTransformerEncoder(keras.layers.Layer):
     """Runs `num_layers` transformer steps with cross-layer sharing.
@@ -212,7 +225,7 @@ class SharedTransformerEncoder(keras.layers.Layer):
         )
         if self.loop_layers and not return_hidden_states and not (
             dropout_active
-        ):
+        ) and not _eager_jax(x):
             return self._looped_call(x, padding_mask)
         hidden_states = [x]
         for row in self.block_index:

@@ -110,16 +110,6 @@ ENCODER_CASES = {
 }
 
 
-LOOP_RECOMPILES = (
-    "on JAX every eager call of a SharedTransformerEncoder with "
-    "loop_layers=True compiles its loop again (~1 s a call on CPU; 15 ms "
-    "unrolled): _looped_call (keras_albert/layers/"
-    "shared_transformer_encoder.py:204) hands ops.fori_loop a new `body` "
-    "closure on every call, so JAX traces and compiles the loop each "
-    "time. Every eager AlbertBackbone call on JAX pays it"
-)
-
-
 def _loops(init_kwargs):
     return init_kwargs.get("loop_layers", True) and (
         init_kwargs["num_layers"] > 1
@@ -143,7 +133,6 @@ def test_shared_transformer_encoder(case, tmp_path):
 
 @pytest.mark.skipif(keras.config.backend() != "jax",
                     reason="JAX's compilation cache")
-@pytest.mark.xfail(strict=True, reason=LOOP_RECOMPILES)
 def test_looped_encoder_eager_calls_do_not_recompile():
     init_kwargs, _ = ENCODER_CASES["shared_loop"]
     assert _loops(init_kwargs)
