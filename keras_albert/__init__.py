@@ -1,33 +1,46 @@
-"""keras-albert: ALBERT for Keras 3 on TensorFlow, JAX and PyTorch."""
+"""keras-albert: ALBERT for Keras 3 on TensorFlow, JAX and PyTorch.
 
-from keras_albert import layers
-from keras_albert.models import AlbertBackbone
-from keras_albert.preprocessing import AlbertPreprocessor
-from keras_albert.preprocessing import AlbertTokenizer
-from keras_albert.preprocessing import train_sentencepiece
-from keras_albert.presets import PresetError
-from keras_albert.presets import list_presets
-from keras_albert.tasks import AlbertClassifier
-from keras_albert.tasks import AlbertMaskedLM
-from keras_albert.tasks import AlbertMultipleChoice
-from keras_albert.tasks import AlbertPretrainer
-from keras_albert.tasks import AlbertQuestionAnswerer
-from keras_albert.tasks import AlbertTokenClassifier
+Names are imported on first use (see `utils/lazy_exports`), so
+`import keras_albert` and the `keras-albert --help` command do not load
+Keras and TensorFlow until a model, layer or tokenizer is asked for.
+"""
+
+from typing import TYPE_CHECKING
+
+from keras_albert.utils.lazy_exports import lazy_exports
 from keras_albert.version import __version__
 
-__all__ = [
-    "AlbertBackbone",
-    "AlbertClassifier",
-    "AlbertMaskedLM",
-    "AlbertMultipleChoice",
-    "AlbertPreprocessor",
-    "AlbertPretrainer",
-    "AlbertQuestionAnswerer",
-    "AlbertTokenClassifier",
-    "AlbertTokenizer",
-    "PresetError",
-    "__version__",
-    "layers",
-    "list_presets",
-    "train_sentencepiece",
-]
+if TYPE_CHECKING:  # what type checkers, IDEs and the layering test read
+    from keras_albert import layers
+    from keras_albert.models import AlbertBackbone
+    from keras_albert.preprocessing import AlbertPreprocessor
+    from keras_albert.preprocessing import AlbertTokenizer
+    from keras_albert.preprocessing import train_sentencepiece
+    from keras_albert.presets import PresetError
+    from keras_albert.presets import list_presets
+    from keras_albert.tasks import AlbertClassifier
+    from keras_albert.tasks import AlbertMaskedLM
+    from keras_albert.tasks import AlbertMultipleChoice
+    from keras_albert.tasks import AlbertPretrainer
+    from keras_albert.tasks import AlbertQuestionAnswerer
+    from keras_albert.tasks import AlbertTokenClassifier
+
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "AlbertBackbone": "keras_albert.models",
+        "AlbertClassifier": "keras_albert.tasks",
+        "AlbertMaskedLM": "keras_albert.tasks",
+        "AlbertMultipleChoice": "keras_albert.tasks",
+        "AlbertPreprocessor": "keras_albert.preprocessing",
+        "AlbertPretrainer": "keras_albert.tasks",
+        "AlbertQuestionAnswerer": "keras_albert.tasks",
+        "AlbertTokenClassifier": "keras_albert.tasks",
+        "AlbertTokenizer": "keras_albert.preprocessing",
+        "PresetError": "keras_albert.presets",
+        "list_presets": "keras_albert.presets",
+        "train_sentencepiece": "keras_albert.preprocessing",
+    },
+    submodules=("layers",),
+)
+__all__ = sorted([*__all__, "__version__"])

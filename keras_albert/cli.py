@@ -16,27 +16,51 @@ import argparse
 import sys
 
 def convert(source, destination, format="keras_albert", task="auto",
-            num_classes=None):
+            num_classes=None, tokenizer=None):
     """Loads `source` (anything `from_preset` accepts) and writes it to
-    `destination` as `format`; returns the model written."""
+    `destination` as `format`; returns the model written.
+
+    Args:
+        source: anything `from_preset` accepts.
+        destination: output directory.
+        format: `"keras_albert"`, `"hf"` or `"google"`.
+        task: `"auto"` (the richest model `source` holds) or a model name
+            of `task_registry.model_names()`.
+        num_classes: int or None. Classes of a fresh classifier head.
+        tokenizer: path to a SentencePiece `spiece.model`, written with the
+            model (and used by its preprocessor) in place of the source's
+            tokenizer; None keeps the source's, if it has one.
+    """
     from tqdm.auto import tqdm
 
+    from keras_albert.preprocessing import AlbertTokenizer
     from keras_albert.presets import loader
     from keras_albert.tasks import task_registry
 
+    task = task_registry.checked_model_name(task, flag="--task")
+    if tokenizer is not None:
+        tokenizer = AlbertTokenizer(proto=tokenizer)
     if task == "auto":
         task = task_registry.detect_task(source)
     cls = task_registry.model_class(task)
     if task == task_registry.BACKBONE:
         model = cls.from_preset(source)
-        tokenizer = loader.load_tokenizer(source)
+        backbone = model
     else:
         kwargs = {}
         if num_classes is not None:
             kwargs["num_classes"] = num_classes
         # Restores a saved task whole; a bare backbone gets a fresh head.
         model = cls.from_preset(source, **kwargs)
-        tokenizer = None
+        backbone = model.backbone
+    if tokenizer is None and getattr(model, "preprocessor", None) is None:
+        # A backbone, or a task without a preprocessor (a pretrainer):
+        # the source's tokenizer is written along.
+        tokenizer = loader.load_tokenizer(source)
+    elif tokenizer is not None:
+        _check_vocabulary(tokenizer, backbone)
+        if backbone is not model and cls.preprocessor_cls is not None:
+            _attach_tokenizer(model, tokenizer, loader)
     with tqdm(total=len(model.weights), unit="tensor",
               desc=f"writing {format}") as bar:
         loader.save_preset(model, destination, format=format,
@@ -44,9 +68,29 @@ def convert(source, destination, format="keras_albert", task="auto",
     return model
 
 
+def _check_vocabulary(tokenizer, backbone):
+    if tokenizer.vocabulary_size() > backbone.vocabulary_size:
+        raise ValueError(
+            f"--tokenizer has {tokenizer.vocabulary_size()} pieces but the "
+            f"model embeds only {backbone.vocabulary_size} token ids; use "
+            "the SentencePiece model the model was trained with.")
+
+
+def _attach_tokenizer(task, tokenizer, loader):
+    """Gives `task` a preprocessor on `tokenizer`: the task's own with its
+    tokenizer replaced, or a new one with the class's defaults."""
+    if task.preprocessor is not None:
+        task.preprocessor.tokenizer = tokenizer
+        return
+    task.preprocessor = loader.build_preprocessor(
+        type(task).preprocessor_cls, tokenizer,
+        task.backbone.max_sequence_length)
+
+
 def _run_convert(args):
     model = convert(args.source, args.destination, format=args.format,
-                    task=args.task, num_classes=args.num_classes)
+                    task=args.task, num_classes=args.num_classes,
+                    tokenizer=args.tokenizer)
     print(f"Wrote {type(model).__name__} ({model.count_params():,} "
           f"parameters) to {args.destination} as {args.format}.")
     return 0
@@ -60,7 +104,9 @@ def _add_convert_parser(subparsers):
             "Converts between keras-albert presets, Hugging Face folders "
             "(hf://owner/name or local), Google's original checkpoints "
             "(.tar.gz or folder), KerasHub presets (kaggle:// or local) and "
-            "named presets (base, large-v1, ...)."
+            "named presets (base, large-v1, ...). The source's tokenizer "
+            "is written along; --tokenizer gives one to a source without "
+            "(or replaces it)."
         ),
     )
     parser.add_argument("source", help="Anything `from_preset` accepts.")
@@ -70,16 +116,22 @@ def _add_convert_parser(subparsers):
         choices=("keras_albert", "hf", "google"),
         help="Output format (default: keras_albert).",
     )
-    from keras_albert.tasks import task_registry
-
+    # Checked against the model registry when the command runs: listing
+    # the names here would import Keras for `--help`.
     parser.add_argument(
-        "--task", default="auto",
-        choices=("auto", *task_registry.model_names()),
-        help="Model to convert; 'auto' takes the richest the source has.",
+        "--task", default="auto", metavar="TASK",
+        help="Model to convert: 'auto' (default: the richest the source "
+             "holds) or a model name such as backbone or classifier; an "
+             "unknown name is refused with the list of names.",
     )
     parser.add_argument(
         "--num-classes", type=int, default=None,
         help="Classes of a classifier head (default: the source's).",
+    )
+    parser.add_argument(
+        "--tokenizer", default=None, metavar="SPIECE_MODEL",
+        help="SentencePiece .model file to write with the model (e.g. "
+             "for a preset saved without one).",
     )
     parser.set_defaults(func=_run_convert)
 
@@ -100,6 +152,8 @@ def build_parser():
     parser.add_argument("--debug", action="store_true",
                         help="Show the full traceback when a command fails.")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    # These modules import Keras and TensorFlow only inside their commands'
+    # run functions, so `--help` answers at once.
     from keras_albert import quickstart
     from keras_albert.export import export_cli
     from keras_albert.finetuning import finetune_cli
@@ -141,6 +195,12 @@ def main(argv=None):
         parser.print_help()
         return 2
     debug = args.debug or os.environ.get("KERAS_ALBERT_DEBUG") == "1"
+    # Before any command imports Keras: TensorFlow's start-up log lines
+    # (CUDA probing on CPU-only machines, INFO lines) are not the
+    # command's output.
+    from keras_albert.utils.native_logs import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
     try:
         result = args.func(args)
     except KeyboardInterrupt:

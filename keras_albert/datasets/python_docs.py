@@ -7,6 +7,7 @@ sentences really are consecutive, which sentence-order prediction needs) and
 a labelled task (which package a sentence documents).
 """
 
+import ast
 import importlib
 import inspect
 import re
@@ -25,6 +26,8 @@ DEFAULT_PACKAGES = (
     "itertools", "inspect", "ast", "dis", "codecs", "locale", "gettext",
 )
 
+# Sorts members whose source cannot be found after the others.
+_UNKNOWN_LINE = 10**9
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\"'`])")
 _MARKUP = re.compile(r"[:`*>|]{2,}|^\s*[-=~^]{3,}\s*$", re.M)
 
@@ -46,19 +49,59 @@ def _module_names(package):
     return names
 
 
+def _class_lines(module):
+    """`{qualname: line}` of the classes defined in `module`'s source: the
+    line `inspect.getsourcelines` reports (the first decorator's, else the
+    `class` statement's), from one parse of the file instead of one per
+    class."""
+    try:
+        tree = ast.parse(inspect.getsource(module))
+    except (OSError, TypeError, SyntaxError, ValueError):
+        return {}
+    lines = {}
+
+    def visit(node, prefix):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.ClassDef):
+                name = prefix + child.name
+                line = (child.decorator_list[0].lineno
+                        if child.decorator_list else child.lineno)
+                lines.setdefault(name, line)
+                visit(child, name + ".")
+            elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                visit(child, prefix + child.name + ".<locals>.")
+            else:
+                visit(child, prefix)
+
+    visit(tree, "")
+    return lines
+
+
+def _source_line(obj, class_lines):
+    """Where `obj` (a class or function of the module) starts in its
+    source, as `inspect.getsourcelines(obj)[1]` says; unknown: last."""
+    if inspect.isclass(obj):
+        return class_lines.get(obj.__qualname__, _UNKNOWN_LINE)
+    try:
+        # For functions this reads a line number (cheap); only classes
+        # need the parse done once in `_class_lines`.
+        return inspect.findsource(inspect.unwrap(obj))[1] + 1
+    except (OSError, TypeError):  # no source (e.g. frozen modules)
+        return _UNKNOWN_LINE
+
+
 def _docstrings(module):
     """Docstrings of a module and its classes/functions, in source order."""
     yield inspect.getdoc(module) or ""
     members = []
+    class_lines = None
     for _, obj in vars(module).items():
         if getattr(obj, "__module__", None) != module.__name__:
             continue
         if inspect.isclass(obj) or inspect.isfunction(obj):
-            try:
-                line = inspect.getsourcelines(obj)[1]
-            except (OSError, TypeError):
-                line = 10**9
-            members.append((line, obj))
+            if class_lines is None:
+                class_lines = _class_lines(module)
+            members.append((_source_line(obj, class_lines), obj))
     for _, obj in sorted(members, key=lambda t: t[0]):
         yield inspect.getdoc(obj) or ""
         if inspect.isclass(obj):

@@ -204,9 +204,8 @@ def export_saved_model(model, export_dir, preprocessor="auto",
         def serve_text_pair(text_a, text_b):
             return run([text_a, text_b])
 
-        # Trace before tracking: tracing may rebuild the tokenizer's TF
-        # resource (see `AlbertTokenizer._with_live_resource`), and the one
-        # the graph captured is the one that must be saved.
+        # The traced graphs capture the tokenizer's SentencePiece model
+        # resource; tracking it makes the SavedModel save it.
         serve_text.get_concrete_function()
         serve_text_pair.get_concrete_function()
         archive.track(compat.sentence_piece_op(preprocessor.tokenizer))

@@ -28,9 +28,23 @@ from keras_albert.export.serving_model import serving_model
 from keras_albert.export.serving_model import token_signature
 from keras_albert.export.tflite_model import TFLiteModel
 from keras_albert.export.tflite_model import settings_path
+from keras_albert.utils.native_logs import filtered_native_stderr
 
 QUANTIZATIONS = (None, "float16", "dynamic_int8")
 logger = logging.getLogger("keras_albert")
+
+# Native log lines of a normal conversion and check run: options the
+# converter sets itself and then ignores, and the TFLite runtime saying
+# which CPU delegate it chose.
+_CONVERTER_NOISE = (
+    "Ignored output_format.",
+    "Ignored drop_control_dependency.",
+    "INFO: Created TensorFlow Lite XNNPACK delegate for CPU.",
+)
+
+
+def _not_converter_noise(line):
+    return not any(line.endswith(noise) for noise in _CONVERTER_NOISE)
 
 
 def export_tflite(model, path, quantization=None, preprocessor="auto"):
@@ -117,7 +131,8 @@ def export_tflite(model, path, quantization=None, preprocessor="auto"):
             converter.target_spec.supported_ops = [
                 tf.lite.OpsSet.TFLITE_BUILTINS, tf.lite.OpsSet.SELECT_TF_OPS,
             ]
-        return converter.convert()
+        with filtered_native_stderr(_not_converter_noise):
+            return converter.convert()
 
     select_tf_ops = False
     try:
@@ -175,7 +190,8 @@ def _check_against_keras(wrapped, path, quantization, num_choices=None):
                               for i in range(num_choices)], axis=1)
                  for k, v in probe.items()}
     try:
-        got = TFLiteModel(path)(probe)
+        with filtered_native_stderr(_not_converter_noise):
+            got = TFLiteModel(path)(probe)
     except ImportError:
         return  # No interpreter installed: nothing to check with.
     except Exception as e:

@@ -3,7 +3,8 @@
 The file takes token ids; `spiece.model` and `<name>.json` (packing
 settings) sit beside it, from which `load_tflite_preprocessor` rebuilds the
 exact preprocessing. `TFLiteModel` runs the file with the standalone LiteRT
-runtime when installed (what devices ship), else TensorFlow's interpreter.
+runtime when installed (what devices ship; the `tflite` extra installs
+it), else TensorFlow's deprecated interpreter, saying so once.
 
 Example:
 ```python
@@ -13,7 +14,9 @@ runner.predict_text(["a fine film"])["labels"]
 """
 
 import json
+import logging
 import os
+import warnings
 
 import keras
 
@@ -21,6 +24,9 @@ from keras_albert.export.serving_model import TOKEN_INPUTS
 
 # The one signature of an exported file.
 SIGNATURE_KEY = "serving_default"
+logger = logging.getLogger("keras_albert")
+# Whether the missing-LiteRT notice was given (once per process).
+_FALLBACK_SAID = False
 
 
 def settings_path(path):
@@ -64,17 +70,35 @@ def load_tflite_preprocessor(path):
 
 
 def _interpreter_class(select_tf_ops=False):
-    # Prefer the standalone LiteRT runtime (what devices ship); fall back
-    # to TensorFlow's bundled interpreter.
-    try:
-        if select_tf_ops:
-            raise ImportError
-        from ai_edge_litert.interpreter import Interpreter
-    except ImportError:
-        import tensorflow as tf
+    """LiteRT's interpreter (what devices ship), else TensorFlow's: for
+    files that need the Flex delegate (`select_tf_ops`), which LiteRT
+    lacks, or when `ai-edge-litert` is not installed (said once)."""
+    global _FALLBACK_SAID
+    if not select_tf_ops:
+        try:
+            from ai_edge_litert.interpreter import Interpreter
 
-        Interpreter = tf.lite.Interpreter
-    return Interpreter
+            return Interpreter
+        except ImportError:
+            if not _FALLBACK_SAID:
+                _FALLBACK_SAID = True
+                logger.warning(
+                    "ai-edge-litert is not installed, so TFLite files run "
+                    "on TensorFlow's deprecated tf.lite.Interpreter; "
+                    "`pip install keras-albert[tflite]` installs LiteRT.")
+    import tensorflow as tf
+
+    return tf.lite.Interpreter
+
+
+def _new_interpreter(interpreter_class, **kwargs):
+    with warnings.catch_warnings():
+        # TensorFlow's interpreter warns of its deprecation on every
+        # construction; `_interpreter_class` says it once.
+        warnings.filterwarnings(
+            "ignore", message=r"\s*Warning: tf\.lite\.Interpreter is "
+            "deprecated", category=UserWarning)
+        return interpreter_class(**kwargs)
 
 
 class TFLiteModel:
@@ -96,10 +120,9 @@ class TFLiteModel:
         self.path = os.fspath(path)
         with open(settings_path(self.path), encoding="utf-8") as f:
             self.settings = json.load(f)
-        # LiteRT has no Flex delegate; TF's bundled interpreter does.
-        self.interpreter = _interpreter_class(
-            self.settings.get("select_tf_ops", False))(
-            model_path=self.path, num_threads=num_threads
+        self.interpreter = _new_interpreter(
+            _interpreter_class(self.settings.get("select_tf_ops", False)),
+            model_path=self.path, num_threads=num_threads,
         )
         self.runner = self.interpreter.get_signature_runner(SIGNATURE_KEY)
         self._preprocessor = None

@@ -45,6 +45,19 @@ data files:
 """
 
 
+def no_tokenizer_advice(preset):
+    """What to do when `preset` has no tokenizer (each way is tested)."""
+    convert = (f"write a preset that holds it: `keras-albert convert "
+               f"{preset} NEW_PRESET --tokenizer spiece.model`, then "
+               "--preset NEW_PRESET")
+    if os.path.isdir(preset):
+        convert = (f"put it into the preset folder (`cp spiece.model "
+                   f"{preset}/`), or {convert}")
+    return (f"{preset!r} has no tokenizer, so raw text cannot be tokenized. "
+            "Use the SentencePiece model it was trained with: " + convert
+            + ".")
+
+
 def _column(value):
     """A column name, or an index (from 0) for files without a header."""
     return int(value) if value.isdigit() else value
@@ -154,6 +167,9 @@ def _build(args, train_y, info):
     if args.task == "classify":
         names = info["label_names"]
         num_classes = len(names) if names else int(np.max(train_y)) + 1
+        if names and len(names) >= 2:
+            # Saved with the model: predict_labels answers in these names.
+            kwargs["label_names"] = names
         return keras_albert.AlbertClassifier.from_preset(
             args.preset, num_classes=max(num_classes, 2), **kwargs)
     if args.task == "regress":
@@ -187,11 +203,7 @@ def run(args):
     eval_data = _read(args, args.eval, info) if args.eval else None
     model = _build(args, y, info)
     if model.preprocessor is None:
-        raise SystemExit(
-            f"{args.preset!r} has no tokenizer, so raw text cannot be "
-            "tokenized. Use a preset directory with spiece.model (e.g. one "
-            "written by `keras-albert convert`)."
-        )
+        raise SystemExit(no_tokenizer_advice(args.preset))
     steps_per_epoch = math.ceil(_num_examples(x) / args.batch_size)
     model.compile(optimizer=finetuning_optimizer(
         model, args.learning_rate, total_steps=args.epochs * steps_per_epoch,

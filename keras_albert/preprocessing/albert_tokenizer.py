@@ -5,6 +5,9 @@ import unicodedata
 
 import keras
 
+from keras_albert.preprocessing.sentencepiece_resource import (
+    SentencepieceModelResource,
+)
 from keras_albert.utils import compat
 
 try:
@@ -211,27 +214,14 @@ class AlbertTokenizer(SentencePieceTokenizer):
             inputs, lowercase=self.lowercase, strip_accents=self.strip_accents
         )
 
-    def _with_live_resource(self, fn, inputs):
-        # `tf.random.set_seed` (so `keras.utils.set_random_seed`) clears
-        # TF's eager kernel cache, which deletes the SentencePiece resource
-        # of every tf-text tokenizer built before it ("Resource ...
-        # SentencepieceOp ... does not exist"). Rebuild it when that
-        # happened: on failure when eager, by a probe when tracing (the
-        # handle gets captured into the graph).
-        if tf.executing_eagerly():
-            try:
-                return fn(inputs)
-            except tf.errors.NotFoundError:
-                self._set_proto_tf(self.proto)
-                return fn(inputs)
-        with tf.init_scope():
-            try:
-                compat.sentence_piece_op(self).tokenize(
-                    tf.constant([""], tf.string)
-                )
-            except (tf.errors.NotFoundError, AttributeError):
-                self._set_proto_tf(self.proto)
-        return fn(inputs)
+    def _set_proto_tf(self, proto):
+        super()._set_proto_tf(proto)
+        # The model goes into a resource of its own, which clearing TF's
+        # kernel cache (`keras.utils.set_random_seed`, `clear_session`)
+        # does not delete (see `sentencepiece_resource`).
+        compat.replace_sentencepiece_model(
+            compat.sentence_piece_op(self),
+            SentencepieceModelResource(proto))
 
     @preprocessing_function
     def _tokenize_tf(self, inputs):
@@ -241,13 +231,7 @@ class AlbertTokenizer(SentencePieceTokenizer):
                 "AlbertTokenizer takes strings. Received a tensor of dtype "
                 f"{inputs.dtype.name}."
             )
-        return self._with_live_resource(
-            super()._tokenize_tf, self.normalize(inputs)
-        )
-
-    @preprocessing_function
-    def _detokenize_tf(self, inputs):
-        return self._with_live_resource(super()._detokenize_tf, inputs)
+        return super()._tokenize_tf(self.normalize(inputs))
 
     def _tokenize_spm(self, inputs):
         # Only reached with `_allow_python_workflow=True` (e.g. Grain

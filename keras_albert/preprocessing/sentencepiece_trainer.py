@@ -139,6 +139,13 @@ def train_sentencepiece(
             f"tokens. Received: {vocabulary_size}."
         )
     output_path = os.fspath(output_path)
+    if os.path.isdir(output_path):
+        # SentencePiece would write `<dir>.model` and `<dir>.vocab` beside
+        # it before the move into place failed.
+        raise ValueError(
+            f"{output_path} is a directory; give the model's file path, "
+            f"e.g. {os.path.join(output_path, 'spiece.model')}."
+        )
     prefix = output_path
     if prefix.endswith(".model"):
         prefix = prefix[: -len(".model")]

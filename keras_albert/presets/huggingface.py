@@ -327,8 +327,10 @@ def model_to_hf_config(model):
         arch != "AlbertForMultipleChoice"
     ):
         num = int(model.head.units)
-        # Named labels (a tagger's tags) travel as transformers' id2label.
-        names = getattr(model, "labels", None)
+        # Named labels (a tagger's tags, a classifier's label_names)
+        # travel as transformers' id2label.
+        names = getattr(model, "labels", None) or getattr(
+            model, "label_names", None)
         if not (isinstance(names, (list, tuple)) and len(names) == num):
             names = [f"LABEL_{i}" for i in range(num)]
         config["num_labels"] = num

@@ -8,7 +8,9 @@ preset_dir/
   task.weights.h5        all task weights (task presets only)
   preprocessor.json      preprocessor config (when there is one)
   tokenizer.json         tokenizer config
-  assets/tokenizer/      the SentencePiece model
+  assets/tokenizer/      the SentencePiece model (spiece.model)
+  spiece.model           read when there is no tokenizer.json (e.g. copied
+                         in by hand, as Google and Hugging Face ship it)
   metadata.json          versions and parameter count
 ```
 The layout mirrors KerasHub's so the same habits work with both.
@@ -30,6 +32,8 @@ TASK_WEIGHTS_FILE = "task.weights.h5"
 PREPROCESSOR_CONFIG_FILE = "preprocessor.json"
 TOKENIZER_CONFIG_FILE = "tokenizer.json"
 TOKENIZER_ASSETS_DIR = os.path.join("assets", "tokenizer")
+# A SentencePiece model placed in the folder itself, without tokenizer.json.
+PLAIN_TOKENIZER_FILE = "spiece.model"
 METADATA_FILE = "metadata.json"
 
 
@@ -135,10 +139,23 @@ def load_weights_into(model, path):
 
 
 def load_tokenizer(preset_dir):
-    """The preset's tokenizer, or None when it has none."""
+    """The preset's tokenizer, or None when it has none.
+
+    `tokenizer.json` with `assets/tokenizer/spiece.model` (what
+    `save_to_preset` writes), else a plain `spiece.model` in the folder
+    (how Google's and Hugging Face's releases ship it, e.g. copied in by
+    hand), read with ALBERT's defaults: lower-cased, accents stripped.
+    """
     config_path = os.path.join(preset_dir, TOKENIZER_CONFIG_FILE)
     if not os.path.isfile(config_path):
-        return None
+        plain = os.path.join(preset_dir, PLAIN_TOKENIZER_FILE)
+        if not os.path.isfile(plain):
+            return None
+        from keras_albert.preprocessing.albert_tokenizer import (
+            AlbertTokenizer,
+        )
+
+        return AlbertTokenizer(proto=plain)
     tokenizer = keras.saving.deserialize_keras_object(read_json(config_path))
     tokenizer.load_assets(os.path.join(preset_dir, TOKENIZER_ASSETS_DIR))
     return tokenizer

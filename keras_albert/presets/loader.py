@@ -487,8 +487,9 @@ def save_preset(model, preset_dir, format="keras_albert", tokenizer=None,
     `"keras_albert"` (ours, restores exactly), `"hf"` (a transformers
     folder) or `"google"` (Google's original checkpoint layout).
 
-    `tokenizer` (an `AlbertTokenizer`) is written along when given, else
-    the task's preprocessor's tokenizer when it has one. `progress(n)` is
+    `tokenizer` (an `AlbertTokenizer`) is written along when given (for
+    a task, in place of its preprocessor's tokenizer), else the task's
+    preprocessor's tokenizer when it has one. `progress(n)` is
     called as tensors are written (the CLI's progress bar).
     """
     if format not in FORMATS:
@@ -506,8 +507,9 @@ def save_preset(model, preset_dir, format="keras_albert", tokenizer=None,
         kaf.save_task(model, preset_dir)
     else:
         kaf.save_backbone(model, preset_dir)
-        if tokenizer is not None:
-            kaf.save_tokenizer(tokenizer, preset_dir)
+    if tokenizer is not None:
+        # Written after the task's preprocessor's, so this one is loaded.
+        kaf.save_tokenizer(tokenizer, preset_dir)
     if progress is not None:
         progress(len(model.weights))
     return preset_dir

@@ -14,7 +14,9 @@ from keras_albert.tasks.albert_task import AlbertTask
 class AlbertClassifier(AlbertTask):
     """ALBERT with a dense head on the pooled `[CLS]` vector.
 
-    Outputs logits `(batch, num_classes)`. With `num_classes=1` it is a
+    `predict` returns logits `(batch, num_classes)`; `predict_proba` the
+    class probabilities and `predict_labels` the predicted classes (their
+    names when the model has `label_names`). With `num_classes=1` it is a
     regressor (STS-B style) trained with mean squared error. With a
     preprocessor attached, `fit`/`predict` take raw strings or
     `(text_a, text_b)` pairs.
@@ -26,13 +28,19 @@ class AlbertClassifier(AlbertTask):
         dropout: float. Dropout before the head (ALBERT uses 0.1).
         activation: optional activation for the outputs, e.g. `"softmax"`;
             None returns logits.
+        label_names: optional list of `num_classes` class names, in id
+            order, saved with the model; `predict_labels` returns them.
+            `from_preset` reads them from a Hugging Face `id2label` that
+            names real classes, and `keras-albert finetune` from the data.
 
     Example:
     ```python
     classifier = keras_albert.AlbertClassifier.from_preset(
-        "base", num_classes=2)
+        "base", num_classes=2, label_names=["negative", "positive"])
     classifier.fit(["great film", "dull plot"], [1, 0], batch_size=2)
-    classifier.predict(["what a movie"])
+    classifier.predict(["what a movie"])  # logits, (1, 2)
+    classifier.predict_proba(["what a movie"])  # probabilities, (1, 2)
+    classifier.predict_labels(["what a movie"])  # array(['positive'])
     ```
     """
 
@@ -43,12 +51,13 @@ class AlbertClassifier(AlbertTask):
     text_signatures = True
 
     def __init__(self, backbone, num_classes, preprocessor=None, dropout=0.1,
-                 activation=None, **kwargs):
+                 activation=None, label_names=None, **kwargs):
         if int(num_classes) < 1:
             raise ValueError(
                 f"`num_classes` must be >= 1 (1 means regression). Received: "
                 f"{num_classes}."
             )
+        label_names = _checked_label_names(label_names, int(num_classes))
         inputs = backbone.input
         pooled = backbone(inputs)["pooled_output"]
         self.head_dropout = self._head_dropout(backbone, dropout,
@@ -62,6 +71,73 @@ class AlbertClassifier(AlbertTask):
         self.num_classes = int(num_classes)
         self.dropout = float(dropout)
         self.activation = activation
+        # A tuple: Keras would wrap a list attribute in a tracking list.
+        self._label_names = label_names
+
+    @property
+    def label_names(self):
+        """The class names in id order, or None."""
+        return None if self._label_names is None else list(self._label_names)
+
+    @classmethod
+    def from_preset(cls, preset, load_weights=True, **kwargs):
+        """Builds the classifier from a preset (see
+        `AlbertTask.from_preset`); a Hugging Face folder whose `id2label`
+        names its classes (not transformers' `LABEL_0`, ...) supplies
+        `label_names` when `num_classes` agrees."""
+        from keras_albert.presets import huggingface
+        from keras_albert.presets import loader
+
+        if "label_names" not in kwargs:
+            kind, _ = loader.resolve(preset)
+            if kind in ("hf_dir", "hf_hub"):
+                names = huggingface.read_label_names(
+                    loader.localize(preset)[1])
+                if names is not None and len(names) == kwargs.get(
+                        "num_classes", len(names)):
+                    kwargs["label_names"] = names
+        return super().from_preset(preset, load_weights=load_weights,
+                                   **kwargs)
+
+    def predict_proba(self, x, batch_size=32, **kwargs):
+        """Class probabilities `(batch, num_classes)` as a NumPy array: the
+        softmax of the logits (a head built with an activation returns its
+        own outputs).
+
+        Args:
+            x: what `predict` takes: strings, `(text_a, text_b)` pairs,
+                token dicts or a dataset.
+            batch_size: int. Examples per batch.
+            **kwargs: passed to `predict` (e.g. `verbose`; default 0).
+        """
+        import numpy as np
+
+        if self.num_classes == 1:
+            raise ValueError(
+                "A regressor (num_classes=1) has no class probabilities; "
+                "`predict` returns its scores.")
+        kwargs.setdefault("verbose", 0)
+        outputs = self.predict(x, batch_size=batch_size, **kwargs)
+        if self.activation is None:
+            outputs = keras.ops.softmax(outputs, axis=-1)
+        return np.asarray(keras.ops.convert_to_numpy(outputs))
+
+    def predict_labels(self, x, batch_size=32, **kwargs):
+        """The most probable class per example: a NumPy array of names
+        when the model has `label_names`, else of class ids.
+
+        Args:
+            x: what `predict` takes.
+            batch_size: int. Examples per batch.
+            **kwargs: passed to `predict` (e.g. `verbose`; default 0).
+        """
+        import numpy as np
+
+        ids = np.argmax(self.predict_proba(x, batch_size=batch_size,
+                                           **kwargs), axis=-1)
+        if self._label_names is None:
+            return ids
+        return np.asarray(self._label_names)[ids]
 
     def compile(self, optimizer="auto", loss="auto", metrics="auto", **kwargs):
         """`compile()` with ALBERT fine-tuning defaults for `"auto"`:
@@ -117,7 +193,10 @@ class AlbertClassifier(AlbertTask):
         return self._class_outputs(outputs, self.activation)
 
     def export_settings(self, **options):
-        return {"num_classes": self.num_classes}
+        settings = {"num_classes": self.num_classes}
+        if self._label_names is not None:
+            settings["label_names"] = self.label_names
+        return settings
 
     def get_config(self):
         config = super().get_config()
@@ -126,6 +205,28 @@ class AlbertClassifier(AlbertTask):
                 "num_classes": self.num_classes,
                 "dropout": self.dropout,
                 "activation": self.activation,
+                "label_names": self.label_names,
             }
         )
         return config
+
+
+def _checked_label_names(label_names, num_classes):
+    """`label_names` as a tuple of `num_classes` distinct strings, or None;
+    a ValueError names what is wrong."""
+    if label_names is None:
+        return None
+    if isinstance(label_names, str):
+        raise ValueError(
+            "`label_names` must be a list of class names, not one string. "
+            f"Received: {label_names!r}.")
+    names = tuple(str(name) for name in label_names)
+    if num_classes == 1:
+        raise ValueError(
+            "A regressor (num_classes=1) has no classes to name; leave "
+            "`label_names` out.")
+    if len(names) != num_classes or len(set(names)) != len(names):
+        raise ValueError(
+            f"`label_names` must be {num_classes} distinct names, one per "
+            f"class. Received: {list(names)}.")
+    return names

@@ -77,6 +77,7 @@ class AlbertMultipleChoice(AlbertTask):
     model.task_metrics(*keras_albert.datasets.load_race("RACE/dev"))
     # {"accuracy": ...}
     model.predict_choices(x)  # option index per question
+    model.predict_proba(x)  # (questions, num_choices) probabilities
     ```
     """
 
@@ -266,6 +267,20 @@ class AlbertMultipleChoice(AlbertTask):
         kwargs.setdefault("verbose", 0)
         logits = self.predict(x, batch_size=batch_size, **kwargs)
         return np.argmax(keras.ops.convert_to_numpy(logits), axis=-1)
+
+    def predict_proba(self, x, batch_size=32, **kwargs):
+        """Per-option probabilities `(questions, num_choices)`, the softmax
+        of the option scores, as a NumPy array (`predict_choices` gives
+        the chosen option).
+
+        Args:
+            x: what `predict_choices` takes.
+            batch_size: int. Questions per batch.
+        """
+        kwargs.setdefault("verbose", 0)
+        logits = self.predict(x, batch_size=batch_size, **kwargs)
+        return np.asarray(keras.ops.convert_to_numpy(
+            keras.ops.softmax(logits, axis=-1)))
 
     def task_metrics(self, x, y, batch_size=32):
         """RACE's official metric on `(x, y)`: `{"accuracy": float}`, the

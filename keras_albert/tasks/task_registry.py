@@ -32,6 +32,20 @@ def model_names(exportable_only=False):
     )
 
 
+def checked_model_name(name, exportable_only=False, flag="--task"):
+    """`name` when it is `"auto"` or a name of `model_names`, else a
+    ValueError naming the command-line `flag` and every valid name (the
+    CLI checks `--task` here, when a command runs, so that its `--help`
+    does not import Keras)."""
+    names = model_names(exportable_only=exportable_only)
+    if name != "auto" and name not in names:
+        raise ValueError(
+            f"{flag} {name!r} is not a model name; use auto or one of: "
+            f"{', '.join(names)}."
+        )
+    return name
+
+
 def model_class(name):
     """The class named `name` (`"backbone"`, `"classifier"`, ...)."""
     classes = model_classes()

@@ -8,7 +8,7 @@ found and the version checked, instead of an `AttributeError` or
 `ImportError` from deep inside a call.
 
 Checked against (`CHECKED_VERSIONS`): keras 3.15.1, keras-hub 0.32.0,
-tensorflow 2.21.0.
+tensorflow 2.21.0, tensorflow-text 2.21.1.
 
 Accessors, by package:
 
@@ -26,6 +26,9 @@ Accessors, by package:
   `optimizer_variable_index` (`Optimizer._get_variable_index`).
 - tensorflow: `convert_variables_to_constants`
   (`tensorflow.python.framework.convert_to_constants`).
+- tensorflow-text: `sentencepiece_model_op` (the generated op that creates
+  a SentencePiece model resource) and `replace_sentencepiece_model`
+  (the `_model_resource` of a `tf_text.SentencepieceTokenizer`).
 
 This module imports nothing from keras-albert (it is at the bottom of the
 package layering) and imports each foreign package only when an accessor
@@ -40,9 +43,10 @@ CHECKED_VERSIONS = {
     "keras": "3.15.1",
     "keras-hub": "0.32.0",
     "tensorflow": "2.21.0",
+    "tensorflow-text": "2.21.1",
 }
 _MODULES = {"keras": "keras", "keras-hub": "keras_hub",
-            "tensorflow": "tensorflow"}
+            "tensorflow": "tensorflow", "tensorflow-text": "tensorflow_text"}
 
 
 class PrivateAPIError(RuntimeError):
@@ -258,3 +262,36 @@ def convert_variables_to_constants():
         "tensorflow", "tensorflow.python.framework.convert_to_constants."
         "convert_variables_to_constants_v2",
     )
+
+
+# -- tensorflow-text ---------------------------------------------------------
+def sentencepiece_model_op():
+    """tensorflow-text's generated `sentencepiece_op(model, container,
+    shared_name, ...)`: creates the resource holding a SentencePiece model
+    (only reachable through its private `sentencepiece_tokenizer` module)."""
+    try:
+        from tensorflow_text.python.ops import sentencepiece_tokenizer
+    except ImportError as e:
+        raise missing_private_api(
+            "tensorflow-text",
+            "tensorflow_text.python.ops.sentencepiece_tokenizer", e,
+        ) from None
+    generated = _require(
+        sentencepiece_tokenizer, "gen_sentencepiece_tokenizer",
+        "tensorflow-text", "tensorflow_text.python.ops."
+        "sentencepiece_tokenizer.gen_sentencepiece_tokenizer",
+    )
+    return _require(
+        generated, "sentencepiece_op", "tensorflow-text",
+        "gen_sentencepiece_tokenizer.sentencepiece_op",
+    )
+
+
+def replace_sentencepiece_model(tokenizer, resource):
+    """Makes the `tf_text.SentencepieceTokenizer` `tokenizer` run on
+    `resource` (a `TrackableResource` whose handle is a SentencePiece model
+    resource) instead of the resource it created (its `_model_resource`,
+    whose `resource_handle` every tokenizer op reads)."""
+    _require(tokenizer, "_model_resource", "tensorflow-text",
+             "tensorflow_text.SentencepieceTokenizer._model_resource")
+    tokenizer._model_resource = resource

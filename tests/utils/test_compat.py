@@ -237,3 +237,38 @@ def test_private_api_error_is_not_an_attribute_or_import_error():
     error = compat.missing_private_api("keras", "x._y")
     assert isinstance(error, RuntimeError)
     assert not isinstance(error, (AttributeError, ImportError))
+
+
+# -- tensorflow-text ---------------------------------------------------------
+def test_tensorflow_text_accessors_work(spm_path):
+    import tensorflow as tf
+    import tensorflow_text as tf_text
+
+    from keras_albert.preprocessing.sentencepiece_resource import (
+        SentencepieceModelResource,
+    )
+
+    with open(spm_path, "rb") as f:
+        model = f.read()
+    handle = compat.sentencepiece_model_op()(model=model,
+                                             shared_name="compat_test")
+    assert handle.dtype == tf.resource
+    tokenizer = tf_text.SentencepieceTokenizer(model=model)
+    before = tokenizer.tokenize(["the quick brown fox"]).to_list()
+    resource = SentencepieceModelResource(model)
+    compat.replace_sentencepiece_model(tokenizer, resource)
+    assert tokenizer._model_resource is resource
+    assert tokenizer.tokenize(["the quick brown fox"]).to_list() == before
+
+
+def test_missing_tensorflow_text_names_are_named(monkeypatch):
+    from tensorflow_text.python.ops import sentencepiece_tokenizer
+
+    monkeypatch.delattr(sentencepiece_tokenizer.gen_sentencepiece_tokenizer,
+                        "sentencepiece_op")
+    with pytest.raises(compat.PrivateAPIError) as error:
+        compat.sentencepiece_model_op()
+    _clear_message(error, "tensorflow-text", "sentencepiece_op")
+    with pytest.raises(compat.PrivateAPIError) as error:
+        compat.replace_sentencepiece_model(object(), None)
+    _clear_message(error, "tensorflow-text", "_model_resource")
