@@ -41,6 +41,10 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "list_presets": "keras_albert.presets",
         "train_sentencepiece": "keras_albert.preprocessing",
     },
-    submodules=("layers",),
+    # `keras_albert.tasks`, ... stay reachable as attributes, as when this
+    # face imported them.
+    submodules=("datasets", "export", "finetuning", "layers", "metrics",
+                "models", "preprocessing", "presets", "pretraining", "tasks",
+                "utils"),
 )
-__all__ = sorted([*__all__, "__version__"])
+__all__ = sorted([*__all__, "__version__", "layers"])

@@ -70,6 +70,13 @@ import keras_albert.pretraining
 print(json.dumps([m for m in %r if m in sys.modules]))
 """ % (HEAVY,)
     assert json.loads(_python(code).stdout) == []
+    # Subpackages stay attributes of the package, as when it imported them.
+    code = """
+import keras_albert
+print(keras_albert.tasks.AlbertTask.__name__,
+      keras_albert.preprocessing.AlbertTokenizer.__name__)
+"""
+    assert _python(code).stdout.split() == ["AlbertTask", "AlbertTokenizer"]
     for face in ("keras_albert", "keras_albert.finetuning",
                  "keras_albert.export", "keras_albert.pretraining"):
         module = importlib.import_module(face)

@@ -29,12 +29,14 @@ def lazy_exports(package, exports, submodules=()):
     Args:
         package: the package's `__name__`.
         exports: dict `{public name: dotted module that defines it}`.
-        submodules: names of subpackages or modules that are themselves
-            public (e.g. `keras_albert.layers`).
+        submodules: names of subpackages or modules reachable as
+            attributes (e.g. `keras_albert.layers`), imported on first
+            use too.
 
     Returns:
         The module-level `__getattr__` and `__dir__` functions and the
-        sorted `__all__` list to assign in the package's `__init__.py`.
+        sorted `__all__` list (the names of `exports`) to assign in the
+        package's `__init__.py`.
     """
     exports = dict(exports)
     submodules = tuple(submodules)
@@ -54,4 +56,4 @@ def lazy_exports(package, exports, submodules=()):
         return sorted(set(vars(sys.modules[package])) | set(exports)
                       | set(submodules))
 
-    return __getattr__, __dir__, sorted([*exports, *submodules])
+    return __getattr__, __dir__, sorted(exports)
