@@ -1,8 +1,10 @@
 """keras-albert: ALBERT for Keras 3 on TensorFlow, JAX and PyTorch.
 
-Names are imported on first use (see `utils/lazy_exports`), so
-`import keras_albert` and the `keras-albert --help` command do not load
-Keras and TensorFlow until a model, layer or tokenizer is asked for.
+`import keras_albert` registers every model, layer and preprocessor with
+Keras, so `keras.saving.load_model` finds them. Inside the `keras-albert`
+command the names are imported on first use instead (see
+`utils/lazy_exports`): `keras-albert --help` then loads no Keras or
+TensorFlow, and each subcommand imports what it needs.
 """
 
 from typing import TYPE_CHECKING
@@ -48,3 +50,20 @@ __getattr__, __dir__, __all__ = lazy_exports(
                 "utils"),
 )
 __all__ = sorted([*__all__, "__version__", "layers"])
+
+
+def _in_the_command():
+    """True in the `keras-albert` console script or `python -m
+    keras_albert.cli` (while Python imports a `-m` target's packages,
+    `sys.argv[0]` is still "-m")."""
+    import os
+    import sys
+
+    first = sys.argv[0] if sys.argv else ""
+    return first == "-m" or os.path.basename(first) in (
+        "keras-albert", "keras-albert.exe")
+
+
+if not _in_the_command():
+    # Defines (and so registers with Keras) every serializable class.
+    import keras_albert.tasks  # noqa: E402, F401

@@ -27,8 +27,13 @@ def _python(code, **env):
     return result
 
 
+# What the `keras-albert` console script's process looks like to the
+# package face while it imports (see keras_albert/__init__.py).
+AS_THE_COMMAND = "import sys; sys.argv[0] = '/usr/bin/keras-albert'\n"
+
+
 def test_help_of_every_command_imports_no_heavy_module():
-    code = """
+    code = AS_THE_COMMAND + """
 import contextlib, io, json, sys
 import keras_albert.cli
 loaded = [m for m in %r if m in sys.modules]
@@ -63,7 +68,7 @@ print(json.dumps({"loaded_on_import": loaded, "commands": commands,
 
 
 def test_package_faces_import_lazily_and_name_what_they_export():
-    code = """
+    code = AS_THE_COMMAND + """
 import json, sys
 import keras_albert, keras_albert.finetuning, keras_albert.export
 import keras_albert.pretraining
@@ -71,7 +76,7 @@ print(json.dumps([m for m in %r if m in sys.modules]))
 """ % (HEAVY,)
     assert json.loads(_python(code).stdout) == []
     # Subpackages stay attributes of the package, as when it imported them.
-    code = """
+    code = AS_THE_COMMAND + """
 import keras_albert
 print(keras_albert.tasks.AlbertTask.__name__,
       keras_albert.preprocessing.AlbertTokenizer.__name__)
@@ -97,6 +102,26 @@ print(keras_albert.tasks.AlbertTask.__name__,
             assert name in dir(module)
         with pytest.raises(AttributeError, match="no attribute 'nope'"):
             getattr(module, "nope")
+
+
+def test_a_bare_import_registers_the_classes_with_keras(tmp_path):
+    """Outside the command, `import keras_albert` is enough for
+    `keras.saving.load_model` (the lazy faces must not break that)."""
+    path = tmp_path / "classifier.keras"
+    save = f"""
+import keras_albert
+backbone = keras_albert.AlbertBackbone(
+    vocabulary_size=50, num_layers=1, num_heads=2, embedding_dim=8,
+    hidden_dim=16, intermediate_dim=32, max_sequence_length=16)
+keras_albert.AlbertClassifier(backbone, num_classes=2).save({str(path)!r})
+"""
+    _python(save)
+    load = f"""
+import keras
+import keras_albert
+print(type(keras.saving.load_model({str(path)!r})).__name__)
+"""
+    assert _python(load).stdout.split()[-1] == "AlbertClassifier"
 
 
 def test_task_names_are_the_registry_names(capsys):
@@ -148,7 +173,7 @@ def test_start_up_lines_kept_or_dropped(line, level, gpu, kept):
 
 
 def test_filtered_native_stderr_drops_only_what_it_is_told():
-    code = """
+    code = AS_THE_COMMAND + """
 import os, sys
 from keras_albert.utils.native_logs import filtered_native_stderr
 with filtered_native_stderr(lambda line: "noise" not in line):
