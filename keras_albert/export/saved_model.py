@@ -15,6 +15,7 @@ from keras_albert.export.serving_model import export_settings
 from keras_albert.export.serving_model import serving_model
 from keras_albert.export.serving_model import token_signature
 from keras_albert.utils import compat
+from keras_albert.utils.graph_checks import assert_token_ids
 
 # Signature names (the keys of `loaded.signatures`).
 TEXT_SIGNATURE = "serving_default"
@@ -75,6 +76,31 @@ def _share_variable_storage(archive):
             v if isinstance(v, tf.Variable) else getattr(v, "value", v)
             for v in values
         ])
+
+
+def _checked_endpoint(archive, model_fn, model, token_spec):
+    """The token endpoint with TensorFlow checks in front (JAX backend).
+
+    On TensorFlow the model's own graph asserts ids and lengths
+    (`FactorizedEmbedding`); a jax2tf-converted model cannot, so the
+    checks go around it: a bad request gets an `InvalidArgumentError`
+    with the message Keras would raise, not garbage or a shape error.
+    """
+    tf = _tf()
+    backbone = getattr(model, "backbone", model)
+
+    @tf.function(input_signature=[token_spec])
+    def serve_token_ids(inputs):
+        checked = assert_token_ids(
+            *(inputs[name] for name in TOKEN_INPUTS),
+            vocabulary_size=backbone.vocabulary_size,
+            num_segments=backbone.num_segments,
+            max_sequence_length=backbone.max_sequence_length,
+        )
+        return model_fn(dict(zip(TOKEN_INPUTS, checked)))
+
+    compat.replace_export_endpoint(archive, TOKEN_SIGNATURE, serve_token_ids)
+    return serve_token_ids
 
 
 def export_saved_model(model, export_dir, preprocessor="auto",
@@ -182,6 +208,8 @@ def export_saved_model(model, export_dir, preprocessor="auto",
     model_fn = archive.track_and_add_endpoint(
         TOKEN_SIGNATURE, wrapped, input_signature=[token_spec], **kwargs
     )
+    if keras.backend.backend() == "jax":
+        model_fn = _checked_endpoint(archive, model_fn, model, token_spec)
 
     if preprocessor is None or not text_signatures:
         archive.add_endpoint(TEXT_SIGNATURE, model_fn)

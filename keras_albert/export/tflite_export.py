@@ -28,6 +28,7 @@ from keras_albert.export.serving_model import serving_model
 from keras_albert.export.serving_model import token_signature
 from keras_albert.export.tflite_model import TFLiteModel
 from keras_albert.export.tflite_model import settings_path
+from keras_albert.utils.graph_checks import skip_graph_checks
 from keras_albert.utils.native_logs import filtered_native_stderr
 
 QUANTIZATIONS = (None, "float16", "dynamic_int8")
@@ -109,7 +110,9 @@ def export_tflite(model, path, quantization=None, preprocessor="auto"):
     # TFLite cannot freeze the variables a `While` body reads (they stay
     # resource reads that fail at run time), and unrolled layers are what
     # a mobile runtime executes best anyway; weights stay shared.
-    with _backbone(model).encoder.unrolled():
+    # Builtin ops have no assertions: the id and length checks are left
+    # out of the graph, and `TFLiteModel` makes them on the client side.
+    with _backbone(model).encoder.unrolled(), skip_graph_checks():
         concrete = frozen_graph.freeze_variables(
             serve.get_concrete_function()
         )
@@ -159,6 +162,9 @@ def export_tflite(model, path, quantization=None, preprocessor="auto"):
     settings["quantization"] = quantization
     settings["select_tf_ops"] = select_tf_ops
     settings["max_sequence_length"] = _backbone(model).max_sequence_length
+    # What `TFLiteModel` checks token ids against.
+    settings["vocabulary_size"] = _backbone(model).vocabulary_size
+    settings["num_segments"] = _backbone(model).num_segments
     if preprocessor is not None:
         preprocessor.tokenizer.save_assets(os.path.dirname(
             os.path.abspath(path)))

@@ -21,6 +21,7 @@ import warnings
 import keras
 
 from keras_albert.export.serving_model import TOKEN_INPUTS
+from keras_albert.utils.input_validation import check_input_dict
 
 # The one signature of an exported file.
 SIGNATURE_KEY = "serving_default"
@@ -134,9 +135,22 @@ class TFLiteModel:
         return self._preprocessor
 
     def __call__(self, inputs):
-        """Runs on a token-id dict (any `(batch, length)`); returns numpy."""
+        """Runs on a token-id dict (any `(batch, length)`); returns numpy.
+
+        Raises:
+            ValueError: for ids, lengths, keys or dtypes the model cannot
+                take (the file itself has no assertions: TFLite builtins).
+        """
         import numpy as np
 
+        # Files written before the settings recorded the table sizes:
+        # only negative ids can be caught.
+        unknown = np.iinfo("int32").max
+        check_input_dict(
+            inputs, self.settings.get("vocabulary_size", unknown),
+            self.settings.get("num_segments", unknown),
+            max_sequence_length=self.settings.get("max_sequence_length"),
+        )
         feed = {
             name: np.asarray(keras.ops.convert_to_numpy(inputs[name]),
                              dtype="int32")

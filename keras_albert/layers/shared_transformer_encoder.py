@@ -11,6 +11,7 @@ from keras_albert.layers.albert_self_attention import AlbertSelfAttention
 from keras_albert.layers.albert_transformer_block import (
     AlbertTransformerBlock,
 )
+from keras_albert.utils import compat
 
 SHARING_STRATEGIES = ("all", "attention", "ffn", "none")
 
@@ -26,6 +27,16 @@ def _eager_jax(x):
     import jax
 
     return isinstance(x, jax.Array) and not isinstance(x, jax.core.Tracer)
+
+
+def _tensorflow_xla():
+    """True while TensorFlow traces for XLA, which cannot compile the
+    gradient of a `tf.while_loop` over these blocks (per-step values go
+    to lists of unknown length, and shapes inside become dynamic), so
+    training under `jit_compile=True` unrolls the layers instead."""
+    return keras.backend.backend() == "tensorflow" and (
+        compat.in_xla_context()
+    )
 
 
 @keras.saving.register_keras_serializable(package="keras_albert")
@@ -61,7 +72,8 @@ class SharedTransformerEncoder(keras.layers.Layer):
             as one `keras.ops.fori_loop` instead of unrolling them, so XLA
             and JAX compile one block, not `num_layers` copies (much faster
             first call for deep shared models). Used when no dropout is
-            active; otherwise layers are unrolled. See also `unrolled()`.
+            active and not training under TensorFlow's XLA; otherwise
+            layers are unrolled. See also `unrolled()`.
 
     Call arguments:
         x: float tensor `(batch, length, hidden_dim)`.
@@ -224,7 +236,7 @@ class SharedTransformerEncoder(keras.layers.Layer):
             self.dropout > 0 or self.attention_dropout > 0
         )
         if self.loop_layers and not return_hidden_states and not (
-            dropout_active
+            dropout_active or (training and _tensorflow_xla())
         ) and not _eager_jax(x):
             return self._looped_call(x, padding_mask)
         hidden_states = [x]

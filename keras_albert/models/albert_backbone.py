@@ -1,5 +1,7 @@
 """The ALBERT backbone: factorized embedding, shared encoder, pooler."""
 
+import inspect
+
 import keras
 
 from keras_albert.layers.activations import canonical_activation_name
@@ -10,8 +12,11 @@ from keras_albert.layers.shared_transformer_encoder import (
 from keras_albert.models.functional_model import FunctionalModel
 from keras_albert.models.model_contract import ModelContract
 from keras_albert.presets import loader
-from keras_albert.utils.input_validation import check_input_dict
+from keras_albert.utils.batch_checks import BatchChecks
+from keras_albert.utils.graph_checks import assert_token_ids
+from keras_albert.utils.input_validation import TOKEN_INPUTS
 from keras_albert.utils.input_validation import check_static_shapes
+from keras_albert.utils.input_validation import is_concrete
 
 
 @keras.saving.register_keras_serializable(package="keras_albert")
@@ -174,6 +179,20 @@ class AlbertBackbone(FunctionalModel, ModelContract):
                 inputs["token_ids"], inputs["segment_ids"],
                 inputs["padding_mask"], self.max_sequence_length,
             )
+            token_ids = inputs["token_ids"]
+            if keras.backend.backend() == "tensorflow" and not (
+                is_concrete(token_ids)
+                or keras.backend.is_keras_tensor(token_ids)
+            ):
+                # In a graph (tf.function, SavedModel) values are unknown
+                # now: assert them in the graph, before any gather.
+                checked = assert_token_ids(
+                    *(inputs[name] for name in TOKEN_INPUTS),
+                    vocabulary_size=self.vocabulary_size,
+                    num_segments=self.num_segments,
+                    max_sequence_length=self.max_sequence_length,
+                )
+                inputs = dict(inputs, **dict(zip(TOKEN_INPUTS, checked)))
         elif isinstance(inputs, dict):
             missing = {"token_ids", "segment_ids", "padding_mask"} - set(inputs)
             raise ValueError(
@@ -184,8 +203,21 @@ class AlbertBackbone(FunctionalModel, ModelContract):
         return super().call(inputs, training=training, mask=mask)
 
     def predict(self, x, *args, **kwargs):
-        check_input_dict(x, self.vocabulary_size, self.num_segments,
-                         max_sequence_length=self.max_sequence_length)
+        """Keras `predict`, with every batch checked first (ids, lengths:
+        a `ValueError`, or for `tf.data` datasets an
+        `InvalidArgumentError` with the same message; see
+        `BatchChecks`)."""
+        checks = BatchChecks(
+            vocabulary_size=self.vocabulary_size,
+            num_segments=self.num_segments,
+            max_sequence_length=self.max_sequence_length,
+        )
+        if type(x).__module__.startswith("tensorflow"):
+            x = checks.dataset(x)
+        elif inspect.isgenerator(x):
+            x = checks.generator(x)
+        else:
+            checks.check_inputs(x)
         return super().predict(x, *args, **kwargs)
 
     @property

@@ -185,6 +185,9 @@ class AlbertClassifier(AlbertTask):
         return classification_scores(
             y.reshape(-1), predictions.argmax(-1), self.num_classes)
 
+    def _target_classes(self):
+        return self.num_classes
+
     def serving_outputs(self, outputs, inputs, **options):
         """`logits`, `probabilities` and `labels`; a regressor's
         (`num_classes=1`) `scores`."""

@@ -215,6 +215,9 @@ class AlbertMultipleChoice(AlbertTask):
     def _is_raw_input(self, x):
         return _is_natural(x)
 
+    def _target_classes(self):
+        return self.num_choices
+
     def _raw_dataset(self, x, y=None, sample_weight=None, batch_size=None,
                      shuffle=False):
         self._require_preprocessor("text")

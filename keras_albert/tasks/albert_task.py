@@ -1,5 +1,6 @@
 """Base class for ALBERT task models: presets, raw-text fit/predict."""
 
+import inspect
 import logging
 
 import keras
@@ -10,7 +11,9 @@ from keras_albert.models.albert_backbone import AlbertBackbone
 from keras_albert.models.functional_model import FunctionalModel
 from keras_albert.models.model_contract import ModelContract
 from keras_albert.optimizers.finetuning_adamw import finetuning_adamw
-from keras_albert.utils.input_validation import check_input_dict
+from keras_albert.utils.batch_checks import BatchChecks
+from keras_albert.utils.label_validation import check_sample_weight
+from keras_albert.utils.label_validation import check_targets
 from keras_albert.utils.text_inputs import as_text_array
 from keras_albert.utils.text_inputs import is_empty_batch
 from keras_albert.utils.text_inputs import is_text_batch
@@ -27,6 +30,79 @@ def _as_list(value):
 def _is_dataset(x):
     return type(x).__module__.startswith("tensorflow") and hasattr(
         x, "element_spec"
+    )
+
+
+def _check_batch_size(batch_size):
+    if batch_size is not None and (
+        isinstance(batch_size, bool)
+        or not isinstance(batch_size, (int, np.integer)) or batch_size < 1
+    ):
+        raise ValueError(
+            f"`batch_size` must be a positive integer or None. Received: "
+            f"{batch_size!r}."
+        )
+
+
+def _as_arrays(x):
+    """A dict of (nested) lists as numpy arrays, which Keras takes; rows
+    of unequal length are an error, not a ragged object array."""
+    if not isinstance(x, dict) or not any(
+        isinstance(v, (list, tuple)) for v in x.values()
+    ):
+        return x
+    arrays = {}
+    for key, value in x.items():
+        if not isinstance(value, (list, tuple)):
+            arrays[key] = value
+            continue
+        try:
+            arrays[key] = np.asarray(value)
+        except ValueError:
+            raise ValueError(
+                f"The rows of `{key}` have different lengths; pad them to "
+                "one length (the preprocessor does this, with "
+                "`padding_mask` 0 on the padding)."
+            ) from None
+    return arrays
+
+
+def _describe_odd_input(x):
+    """A message for a list or tuple no task takes, or None."""
+    if isinstance(x, tuple) and len(x) not in (1, 2) and x and all(
+        isinstance(v, (list, tuple, np.ndarray)) for v in x
+    ):
+        return (
+            f"Got a tuple of {len(x)} batches; a text pair is a tuple of "
+            "two batches `(first_texts, second_texts)`."
+        )
+    if not isinstance(x, (list, tuple)) or not x:
+        return None
+    for i, value in enumerate(x):
+        if value is None:
+            return (
+                f"Entry {i} of the batch is None; texts must be strings "
+                "(use '' for an empty text)."
+            )
+    if all(isinstance(v, (list, tuple)) for v in x) and any(
+        isinstance(w, (str, bytes)) for v in x for w in v
+    ):
+        return (
+            "A batch of texts must be a flat list of strings; received a "
+            "list of lists."
+        )
+    if any(isinstance(v, (str, bytes)) for v in x):
+        odd = next(v for v in x if not isinstance(v, (str, bytes)))
+        return (
+            "A batch of texts must hold only strings; found "
+            f"{type(odd).__name__} {odd!r}."
+        )
+    # Numbers, or arrays Keras would match to the inputs by position.
+    return (
+        f"Got a {type(x).__name__} of {type(x[0]).__name__}. Pass the "
+        "task's natural data (e.g. a list of strings), a dict of token "
+        "ids (`token_ids`, `segment_ids`, `padding_mask`) or a "
+        "`tf.data.Dataset`."
     )
 
 
@@ -286,12 +362,31 @@ class AlbertTask(FunctionalModel, ModelContract):
         return cls(**config)
 
     # -- raw inputs: the hooks a task overrides -------------------------
-    def _check_token_inputs(self, x):
-        check_input_dict(
-            x, self.backbone.vocabulary_size, self.backbone.num_segments,
-            expected=self._input_names(),
-            max_sequence_length=self.backbone.max_sequence_length,
+    def _target_classes(self):
+        """What the task's targets are, for the checks before training:
+        above 1, class ids `0..n-1` (or one-hot rows n wide); 1, real
+        numbers (regression, must be finite); None, unchecked (the task
+        checks its own targets)."""
+        return None
+
+    # Axes of a batch of class ids: 1 (one per example) or 2 (per token).
+    _label_rank = 1
+
+    def _batch_checks(self):
+        """The `BatchChecks` of this model's inputs and targets."""
+        backbone = self.backbone
+        return BatchChecks(
+            vocabulary_size=backbone.vocabulary_size,
+            num_segments=backbone.num_segments,
+            max_sequence_length=backbone.max_sequence_length,
+            input_names=self._input_names() or BatchChecks.input_names,
+            input_rank=len(self.serving_input_shape()),
+            num_classes=self._target_classes(),
+            label_rank=self._label_rank,
         )
+
+    def _check_token_inputs(self, x):
+        self._batch_checks().check_inputs(x)
 
     def _input_names(self):
         """The names of the model's inputs (its functional graph's)."""
@@ -325,6 +420,7 @@ class AlbertTask(FunctionalModel, ModelContract):
                     f"Got {count} texts but {len(values)} values of "
                     f"`{name}`; give one per text."
                 )
+        self._batch_checks().check_targets(y, sample_weight)
         return self._preprocessed_dataset(
             keras.utils.pack_x_y_sample_weight(x, y, sample_weight),
             len(y) if y is not None else 1024, batch_size, shuffle)
@@ -346,14 +442,41 @@ class AlbertTask(FunctionalModel, ModelContract):
     def _packed_inputs(self, x):
         """Inputs that are not natural data: token-id dicts (range-checked)
         or `tf.data` datasets (mapped through the preprocessor when they
-        hold the task's natural data)."""
-        x = self._maybe_map_dataset(x)
+        hold the task's natural data). Every batch Keras will see is
+        checked before its compiled step (`BatchChecks`): datasets in
+        `tf.data`, generators as they are drawn."""
+        problem = _describe_odd_input(x)
+        if problem:
+            raise ValueError(problem)
+        x = _as_arrays(self._maybe_map_dataset(x))
+        if _is_dataset(x):
+            return self._batch_checks().dataset(x)
+        if inspect.isgenerator(x):
+            return self._batch_checks().generator(x)
         self._check_token_inputs(x)
         return x
 
     def _packed_targets(self, y):
-        """Targets given with packed inputs, in the form Keras trains on."""
+        """Targets given with packed inputs, in the form Keras trains on
+        (checked against `_target_classes`)."""
+        classes = self._target_classes()
+        if classes is not None:
+            check_targets(y, classes, self._label_rank)
         return y
+
+    def _packed_data(self, x, y, sample_weight):
+        """`(x, y, sample_weight)` of packed inputs for fit/evaluate:
+        checked, with labels where the task needs them."""
+        x = self._packed_inputs(x)
+        y = self._packed_targets(y)
+        check_sample_weight(sample_weight)
+        if isinstance(x, dict):
+            if y is None and self._target_classes() is not None:
+                raise ValueError(
+                    f"{type(self).__name__} needs labels `y` to train or "
+                    "evaluate on token inputs (one per example).")
+            self._batch_checks().check_arrays(x, y, sample_weight)
+        return x, y, sample_weight
 
     def _maybe_map_dataset(self, x):
         """Applies the preprocessor to a tf.data dataset of strings."""
@@ -393,13 +516,53 @@ class AlbertTask(FunctionalModel, ModelContract):
             if self._is_raw_input(x):
                 return self._labelled_raw_dataset(
                     x, y, weights[0] if weights else None, batch_size)
-            return (self._packed_inputs(x), self._packed_targets(y),
-                    *weights)
+            x, y, weight = self._packed_data(
+                x, y, weights[0] if weights else None)
+            return (x, y) + ((weight,) if weights else ())
         return self._packed_inputs(data)
+
+    def _split_validation(self, x, y, sample_weight, validation_split):
+        """Natural data, labels and weights split like Keras splits
+        arrays: the last `validation_split` fraction (before shuffling)
+        is held out. Returns `(train, validation)`, each `(x, y, w)`."""
+        if not 0 < validation_split < 1:
+            raise ValueError(
+                "`validation_split` must be between 0 and 1. Received: "
+                f"{validation_split}.")
+
+        def rows(values, start, stop):
+            if values is None:
+                return None
+            if is_text_pair(values):
+                return tuple(rows(v, start, stop) for v in values)
+            if isinstance(values, dict):
+                return {k: rows(v, start, stop) for k, v in values.items()}
+            if isinstance(values, str):
+                values = [values]
+            return values[start:stop]
+
+        count = len(next(iter(x.values())) if isinstance(x, dict)
+                    else x[0] if is_text_pair(x)
+                    else [x] if isinstance(x, str) else x)
+        split = int(count * (1 - validation_split))
+        if split in (0, count):
+            raise ValueError(
+                f"`validation_split={validation_split}` of {count} examples "
+                "leaves no training or no validation examples.")
+        return tuple(
+            tuple(rows(v, start, stop) for v in (x, y, sample_weight))
+            for start, stop in ((0, split), (split, count)))
 
     # -- fit / evaluate / predict on any input the task takes -------------
     def fit(self, x=None, y=None, batch_size=None, sample_weight=None,
             validation_data=None, shuffle=True, **kwargs):
+        _check_batch_size(batch_size)
+        if self._is_raw_input(x) and kwargs.get("validation_split"):
+            # Keras splits arrays only; natural data is split here.
+            (x, y, sample_weight), validation_data = self._split_validation(
+                x, y, sample_weight, kwargs.pop("validation_split"))
+            if validation_data[2] is None:
+                validation_data = validation_data[:2]
         if validation_data is not None:
             # Here, while `batch_size` is still the caller's.
             validation_data = self._prepare_validation(validation_data,
@@ -410,9 +573,8 @@ class AlbertTask(FunctionalModel, ModelContract):
             # Shuffled above; Keras ignores `shuffle` for datasets anyway.
             y = sample_weight = batch_size = None
         else:
-            x = self._packed_inputs(x)
-            y = self._packed_targets(y)
-        if _is_dataset(x):
+            x, y, sample_weight = self._packed_data(x, y, sample_weight)
+        if _is_dataset(x) or inspect.isgenerator(x):
             shuffle = False
         return super().fit(
             x=x, y=y, batch_size=batch_size, sample_weight=sample_weight,
@@ -421,12 +583,12 @@ class AlbertTask(FunctionalModel, ModelContract):
 
     def evaluate(self, x=None, y=None, batch_size=None, sample_weight=None,
                  **kwargs):
+        _check_batch_size(batch_size)
         if self._is_raw_input(x):
             x = self._labelled_raw_dataset(x, y, sample_weight, batch_size)
             y = sample_weight = batch_size = None
         else:
-            x = self._packed_inputs(x)
-            y = self._packed_targets(y)
+            x, y, sample_weight = self._packed_data(x, y, sample_weight)
         return super().evaluate(
             x=x, y=y, batch_size=batch_size, sample_weight=sample_weight,
             **kwargs,
@@ -442,6 +604,7 @@ class AlbertTask(FunctionalModel, ModelContract):
         return keras.tree.map_structure(empty, self.output)
 
     def predict(self, x, batch_size=None, **kwargs):
+        _check_batch_size(batch_size)
         if x is None:
             raise ValueError(
                 f"{type(self).__name__}.predict got None; pass a batch of "

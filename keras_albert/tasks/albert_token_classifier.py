@@ -215,6 +215,12 @@ class AlbertTokenClassifier(AlbertTask):
         return ids
 
     # -- the natural-data hooks of `AlbertTask` ----------------------------
+    # Packed labels: one tag id per piece, `(batch, length)`.
+    _label_rank = 2
+
+    def _target_classes(self):
+        return self.num_labels
+
     def _is_raw_input(self, x):
         return as_sentences(x) is not None
 
@@ -286,7 +292,7 @@ class AlbertTokenClassifier(AlbertTask):
         `(num_words, num_labels)` float32 array of first-piece logits (NaN
         rows for words that produced no piece)."""
         preprocessor = self._require_preprocessor("words or text")
-        batch_size = int(batch_size or 32)
+        batch_size = 32 if batch_size is None else int(batch_size)
         if batch_size < 1:
             raise ValueError(f"`batch_size` must be >= 1. Got {batch_size}.")
         length = self._sequence_length()

@@ -21,11 +21,15 @@ Accessors, by package:
   `transformer_encoder_sublayers` (`TransformerEncoder._self_attention_layer`
   and siblings).
 - keras: `export_archive_trackable` (`ExportArchive._tf_trackable`),
+  `replace_export_endpoint` (its `_endpoint_names` and endpoint
+  attributes), `jax_state_kept_on_error` (`Variable._value`, which the
+  JAX trainer empties during its loops),
   `replace_maybe_symbolic_build` and `symbolic_build` (the TensorFlow
   trainer's `_maybe_symbolic_build` and `_symbolic_build`),
   `optimizer_variable_index` (`Optimizer._get_variable_index`).
 - tensorflow: `convert_variables_to_constants`
-  (`tensorflow.python.framework.convert_to_constants`).
+  (`tensorflow.python.framework.convert_to_constants`), `in_xla_context`
+  (`tensorflow.python.ops.control_flow_util.GraphOrParentsInXlaContext`).
 - tensorflow-text: `sentencepiece_model_op` (the generated op that creates
   a SentencePiece model resource) and `replace_sentencepiece_model`
   (the `_model_resource` of a `tf_text.SentencepieceTokenizer`).
@@ -35,6 +39,7 @@ package layering) and imports each foreign package only when an accessor
 is called.
 """
 
+import contextlib
 import importlib.metadata
 import sys
 
@@ -212,6 +217,62 @@ def export_archive_trackable(archive):
                     "keras.export.ExportArchive._tf_trackable")
 
 
+def replace_export_endpoint(archive, name, function):
+    """Makes `function` (a `tf.function` with an input signature) the
+    endpoint `name` that `archive.add_endpoint` registered before, e.g. to
+    put TensorFlow checks around a jax2tf-converted model: Keras writes
+    each endpoint from the attribute of that name on
+    `ExportArchive._tf_trackable`."""
+    names = _require(archive, "_endpoint_names", "keras",
+                     "keras.export.ExportArchive._endpoint_names")
+    if name not in names:
+        raise ValueError(f"The archive has no endpoint {name!r} to replace.")
+    setattr(export_archive_trackable(archive), name, function)
+
+
+def _model_state(model):
+    """Every variable Keras' JAX trainer may take out of `model`."""
+    seen, variables = set(), []
+    optimizer = getattr(model, "optimizer", None)
+    for group in (model.variables, getattr(model, "metrics_variables", []),
+                  getattr(optimizer, "variables", None) or []):
+        for variable in group:
+            if id(variable) not in seen:
+                seen.add(id(variable))
+                variables.append(variable)
+    return variables
+
+
+@contextlib.contextmanager
+def jax_state_kept_on_error(model):
+    """Keeps `model` usable when its JAX `fit`/`evaluate`/`predict` fails.
+
+    Keras' JAX trainer takes the variables' values out of the model while
+    its loop runs (`Variable._value = None`, to save memory) and puts them
+    back when the loop ends, or in `fit` after a step succeeded. An error
+    in the first step (a bad batch, a trace-time `ValueError`, Ctrl-C)
+    leaves every weight empty, and each later call fails with `TypeError:
+    'NoneType' object is not callable`. On an error this puts back the
+    values from before the call into variables left empty (zeros for
+    variables created during the call, e.g. a new optimizer's slots,
+    which start at zero), then re-raises.
+    """
+    variables = _model_state(model)
+    values = {id(v): getattr(v, "_value", None) for v in variables}
+    try:
+        yield
+    except BaseException:
+        import keras
+
+        for variable in _model_state(model):
+            if "_value" in vars(variable) and variable._value is None:
+                value = values.get(id(variable))
+                variable._value = (
+                    value if value is not None
+                    else keras.ops.zeros(variable.shape, variable.dtype))
+        raise
+
+
 def replace_maybe_symbolic_build(model, maybe_symbolic_build):
     """Installs `maybe_symbolic_build(iterator=None, data_batch=None)` as
     the model's `_maybe_symbolic_build`: the hook the TensorFlow trainer
@@ -262,6 +323,24 @@ def convert_variables_to_constants():
         "tensorflow", "tensorflow.python.framework.convert_to_constants."
         "convert_variables_to_constants_v2",
     )
+
+
+def in_xla_context():
+    """True while TensorFlow traces a function that XLA will compile
+    (`tf.function(jit_compile=True)`, Keras' `compile(jit_compile=True)`),
+    where assertions compile to nothing and string ops do not compile."""
+    try:
+        import tensorflow as tf
+        from tensorflow.python.ops import control_flow_util
+    except ImportError as e:
+        raise missing_private_api(
+            "tensorflow", "tensorflow.python.ops.control_flow_util", e,
+        ) from None
+    in_xla = _require(
+        control_flow_util, "GraphOrParentsInXlaContext", "tensorflow",
+        "tensorflow.python.ops.control_flow_util.GraphOrParentsInXlaContext",
+    )
+    return bool(in_xla(tf.compat.v1.get_default_graph()))
 
 
 # -- tensorflow-text ---------------------------------------------------------

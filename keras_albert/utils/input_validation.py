@@ -11,6 +11,39 @@ import numpy as np
 import keras
 
 
+# The messages, shared with the in-graph checks (`graph_checks`), which
+# format them with the offending value in place of "{}".
+def token_id_message(bad, vocabulary_size):
+    return (
+        f"Token id {bad} is out of range for a vocabulary of "
+        f"{vocabulary_size} tokens (valid ids: 0..{vocabulary_size - 1}). "
+        "Was the text tokenized with this model's tokenizer?"
+    )
+
+
+def segment_id_message(bad, num_segments):
+    return (
+        f"Segment id {bad} is out of range: the model has {num_segments} "
+        f"segments (valid ids: 0..{num_segments - 1})."
+    )
+
+
+def length_message(length, max_length):
+    return (
+        f"Sequence length {length} is longer than the model's "
+        f"`max_sequence_length={max_length}`. Truncate the inputs (the "
+        "preprocessor's `sequence_length` does this) or use a model with "
+        "more positions."
+    )
+
+
+def empty_sequence_message():
+    return (
+        "Sequence length 0: every row needs at least one token (the "
+        "preprocessor adds `[CLS]` and `[SEP]`)."
+    )
+
+
 def is_concrete(x):
     """True when `x` holds real values that can be read without tracing."""
     if isinstance(x, (np.ndarray, np.generic, list, tuple, int)):
@@ -59,17 +92,14 @@ def check_static_shapes(token_ids, segment_ids, padding_mask, max_length):
                 f"same shape. Received shapes {shapes}."
             )
     length = shapes["token_ids"][1]
+    if length == 0 and shapes["token_ids"][0] != 0:
+        raise ValueError(empty_sequence_message())
     # Symbolic lengths (jax2tf export) cannot be compared here; the serving
     # graph checks them when it runs.
     if isinstance(length, int) and max_length is not None and (
         length > max_length
     ):
-        raise ValueError(
-            f"Sequence length {length} is longer than the model's "
-            f"`max_sequence_length={max_length}`. Truncate the inputs "
-            "(the preprocessor's `sequence_length` does this) or use a model "
-            "with more positions."
-        )
+        raise ValueError(length_message(length, max_length))
 
 
 def _max_and_min(x):
@@ -89,18 +119,11 @@ def check_id_ranges(token_ids, segment_ids, vocabulary_size, num_segments):
     high, low = _max_and_min(token_ids)
     if high is not None and (high >= vocabulary_size or low < 0):
         bad = high if high >= vocabulary_size else low
-        raise ValueError(
-            f"Token id {bad} is out of range for a vocabulary of "
-            f"{vocabulary_size} tokens (valid ids: 0..{vocabulary_size - 1}). "
-            "Was the text tokenized with this model's tokenizer?"
-        )
+        raise ValueError(token_id_message(bad, vocabulary_size))
     high, low = _max_and_min(segment_ids)
     if high is not None and (high >= num_segments or low < 0):
         bad = high if high >= num_segments else low
-        raise ValueError(
-            f"Segment id {bad} is out of range: the model has "
-            f"{num_segments} segments (valid ids: 0..{num_segments - 1})."
-        )
+        raise ValueError(segment_id_message(bad, num_segments))
 
 
 TOKEN_INPUTS = ("token_ids", "segment_ids", "padding_mask")
@@ -156,16 +179,14 @@ def check_input_dict(x, vocabulary_size, num_segments, expected=None,
             "`token_ids`, `segment_ids` and `padding_mask` must have the "
             f"same shape. Received shapes {shapes}."
         )
-    length = next(iter(shapes.values()), ())[-1:]
+    shape = next(iter(shapes.values()), ())
+    length = shape[-1:]
+    if length == (0,) and 0 not in shape[:-1]:
+        raise ValueError(empty_sequence_message())
     if max_sequence_length is not None and length and (
         length[0] > max_sequence_length
     ):
-        raise ValueError(
-            f"Sequence length {length[0]} is longer than the model's "
-            f"`max_sequence_length={max_sequence_length}`. Truncate the "
-            "inputs (the preprocessor's `sequence_length` does this) or use "
-            "a model with more positions."
-        )
+        raise ValueError(length_message(length[0], max_sequence_length))
     if "token_ids" in x:
         segment_ids = x.get("segment_ids")
         if segment_ids is None:

@@ -87,4 +87,6 @@ def is_empty_batch(x):
         return len(x) == 0
     if isinstance(x, np.ndarray):
         return x.ndim >= 1 and x.shape[0] == 0
-    return False
+    # Tensors of any backend (a symbolic batch size is None, not 0).
+    shape = getattr(x, "shape", None)
+    return shape is not None and len(shape) >= 1 and shape[0] == 0
