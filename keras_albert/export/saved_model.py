@@ -15,6 +15,7 @@ from keras_albert.export.serving_model import export_settings
 from keras_albert.export.serving_model import serving_model
 from keras_albert.export.serving_model import token_signature
 from keras_albert.utils import compat
+from keras_albert.utils.atomic_files import atomic_directory
 from keras_albert.utils.graph_checks import assert_token_ids
 
 # Signature names (the keys of `loaded.signatures`).
@@ -24,6 +25,10 @@ TOKEN_SIGNATURE = "serve_token_ids"
 # Written next to `saved_model.pb` so a server-side client (or a human) can
 # see which preprocessing settings were baked into the graph.
 SETTINGS_FILENAME = "keras_albert_export.json"
+# What an export writes in its folder.
+SAVED_MODEL_ENTRIES = ("saved_model.pb", "saved_model.pbtxt", "variables",
+                       "assets", "assets.extra", "fingerprint.pb",
+                       SETTINGS_FILENAME)
 
 
 def _tf():
@@ -139,6 +144,8 @@ def export_saved_model(model, export_dir, preprocessor="auto",
     inside the SavedModel;
     `assets.extra/spiece.model` and `keras_albert_export.json` (the baked-in
     settings) are written beside it for clients that tokenize themselves.
+    The folder is written whole or not at all: a failure, a full disk
+    included, leaves a previous export in `export_dir` as it was.
 
     Loading needs only TensorFlow and `import tensorflow_text` (to register
     the SentencePiece ops), not `keras_albert`.
@@ -242,13 +249,17 @@ def export_saved_model(model, export_dir, preprocessor="auto",
 
     _share_variable_storage(archive)
     export_dir = os.fspath(export_dir)
-    archive.write_out(export_dir, verbose=verbose)
-    extra = os.path.join(export_dir, "assets.extra")
-    os.makedirs(extra, exist_ok=True)
-    if preprocessor is not None:
-        preprocessor.tokenizer.save_assets(extra)
-    with open(os.path.join(export_dir, SETTINGS_FILENAME), "w",
-              encoding="utf-8") as f:
-        json.dump(export_settings(model, preprocessor, **export_options),
-                  f, indent=2)
+    # Written whole or not at all: a failure (a full disk included) leaves
+    # a previous export in `export_dir` as it was, and a re-export drops
+    # the files of the previous one (other files there are kept).
+    with atomic_directory(export_dir, owned=SAVED_MODEL_ENTRIES) as out:
+        archive.write_out(out, verbose=verbose)
+        extra = os.path.join(out, "assets.extra")
+        os.makedirs(extra, exist_ok=True)
+        if preprocessor is not None:
+            preprocessor.tokenizer.save_assets(extra)
+        with open(os.path.join(out, SETTINGS_FILENAME), "w",
+                  encoding="utf-8") as f:
+            json.dump(export_settings(model, preprocessor, **export_options),
+                      f, indent=2)
     return export_dir

@@ -2,9 +2,12 @@
 
 The in-graph tensorflow-text tokenizer converts to TFLite only as custom
 ops that the Python interpreters available here cannot run, so the
-`.tflite` file takes token ids and the tokenizer ships as `spiece.model`
-plus a JSON file with the packing settings (see `tflite_model`). Every
-export is run once against the Keras model before it is kept.
+`.tflite` file takes token ids and the tokenizer ships beside it as
+`<name>.spiece.model` plus `<name>.json` with the packing settings (see
+`tflite_model`): each export owns its files, so several can share a
+folder. Every export is run once against the Keras model before it is
+kept, and its three files replace a previous export together, or not at
+all.
 
 Example:
 ```python
@@ -28,6 +31,8 @@ from keras_albert.export.serving_model import serving_model
 from keras_albert.export.serving_model import token_signature
 from keras_albert.export.tflite_model import TFLiteModel
 from keras_albert.export.tflite_model import settings_path
+from keras_albert.preprocessing.albert_tokenizer import PROTO_FILENAME
+from keras_albert.utils.atomic_files import atomic_files
 from keras_albert.utils.graph_checks import skip_graph_checks
 from keras_albert.utils.native_logs import filtered_native_stderr
 
@@ -57,9 +62,12 @@ def export_tflite(model, path, quantization=None, preprocessor="auto"):
     backbone's `max_sequence_length`). Outputs are named as in
     `export_saved_model` (`probabilities`, `labels`, `logits` for a
     classifier; `pooled_output`, `sequence_output` for a backbone). Next to
-    the file go `spiece.model` and `<name>.json` (task, packing settings
-    and quantization), from which `load_tflite_preprocessor` rebuilds the
-    exact preprocessing.
+    the file go `<name>.spiece.model` and `<name>.json` (task, packing
+    settings and quantization), from which `load_tflite_preprocessor`
+    rebuilds the exact preprocessing. The three files are written and
+    checked aside, then replace a previous export of `path` together: a
+    failure leaves the previous one as it was, and other exports in the
+    folder are never touched.
 
     Args:
         model: an `AlbertClassifier` or `AlbertBackbone` (TensorFlow Keras
@@ -70,7 +78,7 @@ def export_tflite(model, path, quantization=None, preprocessor="auto"):
             activations quantized on the fly: about a quarter of the size,
             fastest on CPU, least exact).
         preprocessor: `"auto"` (the model's), an `AlbertPreprocessor` or
-            `None` (no `spiece.model` is written).
+            `None` (no `<name>.spiece.model` is written).
 
     Returns:
         `path`.
@@ -98,6 +106,12 @@ def export_tflite(model, path, quantization=None, preprocessor="auto"):
             f"uses {keras.backend.backend()!r}. Run it with "
             "KERAS_BACKEND=tensorflow (e.g. `KERAS_BACKEND=tensorflow "
             "keras-albert export PRESET OUT --format tflite`)."
+        )
+    path = os.path.abspath(os.fspath(path))
+    if os.path.isdir(path):
+        raise IsADirectoryError(
+            f"{path} is a directory; give the .tflite file to write, e.g. "
+            f"{os.path.join(path, 'model.tflite')}."
         )
     if preprocessor == "auto":
         preprocessor = getattr(model, "preprocessor", None)
@@ -154,10 +168,7 @@ def export_tflite(model, path, quantization=None, preprocessor="auto"):
         select_tf_ops = True
         flatbuffer = convert(select_tf_ops=True)
 
-    path = os.fspath(path)
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with open(path, "wb") as f:
-        f.write(flatbuffer)
+    directory, name = os.path.split(path)
     settings = export_settings(model, preprocessor)
     settings["quantization"] = quantization
     settings["select_tf_ops"] = select_tf_ops
@@ -165,16 +176,38 @@ def export_tflite(model, path, quantization=None, preprocessor="auto"):
     # What `TFLiteModel` checks token ids against.
     settings["vocabulary_size"] = _backbone(model).vocabulary_size
     settings["num_segments"] = _backbone(model).num_segments
+    # Each export owns its tokenizer and settings, named after it, so
+    # exports that share a folder never overwrite each other's files.
+    spiece_name = tokenizer_filename(path)
     if preprocessor is not None:
-        preprocessor.tokenizer.save_assets(os.path.dirname(
-            os.path.abspath(path)))
-        settings["sentencepiece_model"] = "spiece.model"
-    with open(settings_path(path), "w", encoding="utf-8") as f:
-        json.dump(settings, f, indent=2)
-    if not select_tf_ops:
-        _check_against_keras(wrapped, path, quantization,
-                             getattr(model, "num_choices", None))
+        settings["sentencepiece_model"] = spiece_name
+    # The three files are staged, checked, and only then put in place
+    # together: a failure leaves a previous export of `path` as it was.
+    with atomic_files(directory, [spiece_name, name,
+                                  os.path.basename(settings_path(path))]
+                      ) as staging:
+        staged = os.path.join(staging, name)
+        with open(staged, "wb") as f:
+            f.write(flatbuffer)
+        if preprocessor is not None:
+            preprocessor.tokenizer.save_assets(staging)
+            os.replace(os.path.join(staging, PROTO_FILENAME),
+                       os.path.join(staging, spiece_name))
+        with open(settings_path(staged), "w", encoding="utf-8") as f:
+            json.dump(settings, f, indent=2)
+        if not select_tf_ops:
+            _check_against_keras(wrapped, staged, quantization,
+                                 getattr(model, "num_choices", None))
     return path
+
+
+def tokenizer_filename(path):
+    """`model.tflite` -> `model.spiece.model`: the SentencePiece model an
+    export writes beside its file. (Earlier exports wrote a shared
+    `spiece.model`; their settings file names it, so they still load.)
+    """
+    return os.path.splitext(os.path.basename(os.fspath(path)))[0] + (
+        ".spiece.model")
 
 
 def _check_against_keras(wrapped, path, quantization, num_choices=None):
@@ -201,8 +234,6 @@ def _check_against_keras(wrapped, path, quantization, num_choices=None):
     except ImportError:
         return  # No interpreter installed: nothing to check with.
     except Exception as e:
-        os.remove(path)
-        os.remove(settings_path(path))
         raise RuntimeError(
             f"The converted TFLite model cannot be run ({e}); the file was "
             "not kept. Please report it with your TensorFlow version; "
@@ -219,8 +250,6 @@ def _check_against_keras(wrapped, path, quantization, num_choices=None):
         if not np.all(np.isfinite(actual)) or np.max(
             np.abs(actual - expected)
         ) > tolerance:
-            os.remove(path)
-            os.remove(settings_path(path))
             raise RuntimeError(
                 f"The converted TFLite model gives wrong `{name}` values "
                 f"(NaN or off by more than {tolerance}); the file was not "

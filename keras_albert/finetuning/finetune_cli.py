@@ -195,6 +195,7 @@ def run(args):
     from keras_albert.finetuning.finetuning_optimizer import (
         finetuning_optimizer,
     )
+    from keras_albert.presets.preset_files import preset_directory
 
     _check_arguments(args)
     if args.seed is not None:
@@ -223,11 +224,15 @@ def run(args):
         for name, value in metrics.items():
             print(f"  {name:<{width}}  {value:.4f}")
     if args.output:
-        model.save_to_preset(args.output)
-        with open(os.path.join(args.output, "finetune_metrics.json"), "w",
-                  encoding="utf-8") as f:
-            json.dump({"task": args.task, "train": args.train,
-                       "eval": args.eval, "metrics": metrics}, f, indent=2)
+        # The preset and its scores appear together or not at all; a
+        # previous model in --output stays loadable if writing fails.
+        with preset_directory(args.output) as out:
+            model.save_to_preset(out)
+            with open(os.path.join(out, "finetune_metrics.json"), "w",
+                      encoding="utf-8") as f:
+                json.dump({"task": args.task, "train": args.train,
+                           "eval": args.eval, "metrics": metrics}, f,
+                          indent=2)
         print(f"Saved the fine-tuned model to {args.output}")
     return metrics
 

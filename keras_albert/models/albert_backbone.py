@@ -9,6 +9,7 @@ from keras_albert.layers.factorized_embedding import FactorizedEmbedding
 from keras_albert.layers.shared_transformer_encoder import (
     SharedTransformerEncoder,
 )
+from keras_albert.models.backbone_arguments import check_backbone_arguments
 from keras_albert.models.functional_model import FunctionalModel
 from keras_albert.models.model_contract import ModelContract
 from keras_albert.presets import loader
@@ -47,6 +48,10 @@ class AlbertBackbone(FunctionalModel, ModelContract):
         layer_norm_epsilon: float. LayerNorm epsilon.
         initializer_range: float. Stddev of the truncated-normal init.
         dtype: optional dtype policy, e.g. `"mixed_bfloat16"`.
+
+    An unknown argument name (with a did-you-mean suggestion) or a value of
+    the wrong type or range raises a ValueError naming the argument (see
+    `backbone_arguments.check_backbone_arguments`).
 
     Example:
     ```python
@@ -92,6 +97,37 @@ class AlbertBackbone(FunctionalModel, ModelContract):
         dtype=None,
         **kwargs,
     ):
+        # Every way of building a backbone (kwargs, from_config, presets,
+        # converted configs) goes through this check: unknown names and
+        # bad values fail here, naming the argument, not deep in a layer.
+        checked = check_backbone_arguments(dict(
+            kwargs,
+            vocabulary_size=vocabulary_size, num_layers=num_layers,
+            num_heads=num_heads, embedding_dim=embedding_dim,
+            hidden_dim=hidden_dim, intermediate_dim=intermediate_dim,
+            num_hidden_groups=num_hidden_groups,
+            inner_group_num=inner_group_num, sharing=sharing,
+            activation=activation, dropout=dropout,
+            attention_dropout=attention_dropout,
+            max_sequence_length=max_sequence_length,
+            num_segments=num_segments,
+            layer_norm_epsilon=layer_norm_epsilon,
+            initializer_range=initializer_range,
+        ))
+        vocabulary_size = checked["vocabulary_size"]
+        num_layers = checked["num_layers"]
+        num_heads = checked["num_heads"]
+        embedding_dim = checked["embedding_dim"]
+        hidden_dim = checked["hidden_dim"]
+        intermediate_dim = checked["intermediate_dim"]
+        num_hidden_groups = checked["num_hidden_groups"]
+        inner_group_num = checked["inner_group_num"]
+        dropout = checked["dropout"]
+        attention_dropout = checked["attention_dropout"]
+        max_sequence_length = checked["max_sequence_length"]
+        num_segments = checked["num_segments"]
+        layer_norm_epsilon = checked["layer_norm_epsilon"]
+        initializer_range = checked["initializer_range"]
         self.embeddings = FactorizedEmbedding(
             vocabulary_size=vocabulary_size,
             embedding_dim=embedding_dim,
@@ -258,6 +294,13 @@ class AlbertBackbone(FunctionalModel, ModelContract):
     @classmethod
     def from_config(cls, config):
         return cls(**config)
+
+    @staticmethod
+    def check_config(config):
+        """`config` (a dict of backbone arguments, possibly partial)
+        checked and normalised; the loaders call it to name the file of a
+        bad value. Raises ValueError naming the argument."""
+        return check_backbone_arguments(config)
 
     @classmethod
     def from_preset(cls, preset, load_weights=True, **kwargs):

@@ -1,10 +1,17 @@
 """Base for our functional models that create layers before `__init__`."""
 
 import contextlib
+import inspect
 
 import keras
 
 from keras_albert.utils import compat
+from keras_albert.utils.config_checks import unknown_keys_message
+
+# Keyword arguments `keras.Model.__init__` understands (and `get_config`
+# writes). Keras' functional models silently drop any other, so a typo such
+# as `dropuot=0.3` would be lost without this check.
+KERAS_MODEL_ARGUMENTS = ("name", "trainable", "dtype")
 
 
 class FunctionalModel(keras.Model):
@@ -18,8 +25,24 @@ class FunctionalModel(keras.Model):
 
     On JAX, `fit`, `evaluate` and `predict` keep the model usable when
     they fail (a bad batch, an interrupt): see
-    `compat.jax_state_kept_on_error`.
+    `compat.jax_state_kept_on_error`. Keyword arguments that neither the
+    subclass nor `keras.Model` knows raise a ValueError with a
+    did-you-mean suggestion.
     """
+
+    def __init__(self, inputs, outputs, **kwargs):
+        unknown = [key for key in kwargs if key not in KERAS_MODEL_ARGUMENTS]
+        if unknown:
+            parameters = inspect.signature(type(self).__init__).parameters
+            known = {
+                name for name, p in parameters.items()
+                if name != "self" and p.kind not in (p.VAR_KEYWORD,
+                                                     p.VAR_POSITIONAL)
+            } | set(KERAS_MODEL_ARGUMENTS)
+            raise ValueError(
+                unknown_keys_message(unknown, known, type(self).__name__)
+            )
+        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
 
     def __setattr__(self, name, value):
         if keras.backend.backend() == "torch" and "_tracker" not in (

@@ -28,8 +28,10 @@ import numpy as np
 from keras_albert.presets.bert_style_config import (
     backbone_config_from_bert_keys,
 )
+from keras_albert.presets.bert_style_config import check_keys
 from keras_albert.presets.errors import PresetError
-from keras_albert.presets.keras_albert_format import read_json
+from keras_albert.presets.keras_albert_format import read_json_object
+from keras_albert.presets.preset_files import preset_directory
 from keras_albert.presets.weight_layout import CLASSIFIER_BIAS
 from keras_albert.presets.weight_layout import CLASSIFIER_KERNEL
 
@@ -61,6 +63,17 @@ _FINETUNED_CLASSIFIER = {
 }
 
 # Google's "gelu" is the tanh approximation (modeling.py), not erf GELU.
+# The keys of Google's `albert_config.json` (`modeling.AlbertConfig`): a
+# near-misspelling of one is an error (see `bert_style_config.check_keys`).
+_CONFIG_KEYS = (
+    "vocab_size", "embedding_size", "hidden_size", "num_hidden_layers",
+    "num_hidden_groups", "num_attention_heads", "intermediate_size",
+    "inner_group_num", "down_scale_factor", "hidden_act",
+    "hidden_dropout_prob", "attention_probs_dropout_prob",
+    "max_position_embeddings", "type_vocab_size", "initializer_range",
+    "net_structure_type", "gap_size", "num_memory_blocks", "layers_to_keep",
+)
+
 _GOOGLE_ACTS = {"gelu": "gelu_approximate", "relu": "relu", "tanh": "tanh"}
 _ACTS_TO_GOOGLE = {"gelu_approximate": "gelu", "relu": "relu", "tanh": "tanh"}
 
@@ -94,7 +107,8 @@ def find_release_dir(root):
 def read_backbone_config(path):
     """`AlbertBackbone` arguments from `albert_config.json`."""
     config_path = os.path.join(path, CONFIG_FILE)
-    config = read_json(config_path)
+    config = read_json_object(config_path)
+    check_keys(config, config_path, _CONFIG_KEYS, _CONFIG_KEYS)
     # Research variants of the original code that our model does not build.
     for key, default in (("net_structure_type", 0), ("gap_size", 0),
                          ("num_memory_blocks", 0), ("down_scale_factor", 1)):
@@ -317,17 +331,27 @@ def save_google_checkpoint(model, out_dir, tokenizer=None, progress=None):
     The classification head, which Google's release lacks, is written
     under the fine-tuning scripts' `output_weights`/`output_bias`.
 
+    The folder is written whole or not at all (see `preset_files`): a
+    failure leaves a previous checkpoint in `out_dir` as it was.
+
     Example:
     ```python
     save_google_checkpoint(backbone, "google_out")
     ```
     """
+    with preset_directory(out_dir) as tmp:
+        _write_google_files(model, tmp, tokenizer, progress)
+    return out_dir
+
+
+def _write_google_files(model, out_dir, tokenizer, progress):
+    """The files of `save_google_checkpoint`, written into the new
+    `out_dir`."""
     import tensorflow as tf
 
     from keras_albert.presets.weight_layout import model_google_arrays
 
     backbone = getattr(model, "backbone", model)
-    os.makedirs(out_dir, exist_ok=True)
     with open(os.path.join(out_dir, CONFIG_FILE), "w", encoding="utf-8") as f:
         json.dump(backbone_to_google_config(backbone), f, indent=2)
         f.write("\n")
@@ -355,4 +379,3 @@ def save_google_checkpoint(model, out_dir, tokenizer=None, progress=None):
     if tokenizer is not None and getattr(tokenizer, "proto", None):
         with open(os.path.join(out_dir, SPIECE_FILES[0]), "wb") as f:
             f.write(tokenizer.proto)
-    return out_dir

@@ -30,11 +30,13 @@ import numpy as np
 from keras_albert.presets.bert_style_config import (
     backbone_config_from_bert_keys,
 )
+from keras_albert.presets.bert_style_config import check_keys
 from keras_albert.presets.errors import PresetError
 from keras_albert.presets.huggingface_names import google_to_hf_state
 from keras_albert.presets.huggingface_names import hf_state_to_google
 from keras_albert.presets.keras_albert_format import probe_config
-from keras_albert.presets.keras_albert_format import read_json as _read_json
+from keras_albert.presets.keras_albert_format import read_json_object
+from keras_albert.presets.preset_files import preset_directory
 
 logger = logging.getLogger("keras_albert")
 
@@ -68,6 +70,41 @@ _HF_ACTS = {
     "swish": "swish",
 }
 
+# transformers' `AlbertConfig` arguments: a near-misspelling of one of these
+# in a config.json is an error (see `bert_style_config.check_keys`).
+_ALBERT_CONFIG_KEYS = (
+    "vocab_size", "embedding_size", "hidden_size", "num_hidden_layers",
+    "num_hidden_groups", "num_attention_heads", "intermediate_size",
+    "inner_group_num", "hidden_act", "hidden_dropout_prob",
+    "attention_probs_dropout_prob", "max_position_embeddings",
+    "type_vocab_size", "initializer_range", "layer_norm_eps",
+    "classifier_dropout_prob", "position_embedding_type", "pad_token_id",
+    "bos_token_id", "eos_token_id", "num_labels", "id2label", "label2id",
+    "architectures", "model_type",
+)
+# Other keys transformers (4.x and 5.x) writes, Google's research flags
+# that it keeps, and BERT's `classifier_dropout`: known, not used here.
+_OTHER_CONFIG_KEYS = (
+    "_name_or_path", "_commit_hash", "_attn_implementation",
+    "transformers_version", "dtype", "torch_dtype", "use_bfloat16",
+    "torchscript", "return_dict", "output_attentions",
+    "output_hidden_states", "chunk_size_feed_forward", "is_encoder_decoder",
+    "is_decoder", "add_cross_attention", "cross_attention_hidden_size",
+    "tie_encoder_decoder", "tie_word_embeddings", "pruned_heads",
+    "problem_type", "finetuning_task", "task_specific_params",
+    "tokenizer_class", "prefix", "sep_token_id", "decoder_start_token_id",
+    "max_length", "min_length", "do_sample", "early_stopping", "num_beams",
+    "num_beam_groups", "diversity_penalty", "temperature", "top_k", "top_p",
+    "typical_p", "repetition_penalty", "length_penalty",
+    "no_repeat_ngram_size", "encoder_no_repeat_ngram_size", "bad_words_ids",
+    "num_return_sequences", "output_scores", "return_dict_in_generate",
+    "forced_bos_token_id", "forced_eos_token_id", "remove_invalid_values",
+    "exponential_decay_length_penalty", "suppress_tokens",
+    "begin_suppress_tokens", "gradient_checkpointing", "use_cache",
+    "classifier_dropout", "net_structure_type", "gap_size",
+    "num_memory_blocks", "down_scale_factor", "layers_to_keep",
+)
+
 # transformers' bare encoder; every other ALBERT class holds it under
 # `albert.` in its state dict.
 _ENCODER_ARCHITECTURE = "AlbertModel"
@@ -85,8 +122,9 @@ def is_hf_dir(path):
 
 
 def read_hf_config(path):
-    """The raw `config.json` of a Hugging Face directory."""
-    return _read_json(os.path.join(path, CONFIG_FILE))
+    """The raw `config.json` of a Hugging Face directory (a JSON object,
+    else PresetError naming the file)."""
+    return read_json_object(os.path.join(path, CONFIG_FILE))
 
 
 def read_label_names(path):
@@ -120,14 +158,21 @@ def hf_config_to_backbone_config(config):
         )
     return backbone_config_from_bert_keys(
         config, _HF_ACTS[act.lower()],
-        float(config.get("layer_norm_eps", 1e-12)),
+        config.get("layer_norm_eps", 1e-12),
         "The Hugging Face config lacks {key}, which ALBERT needs.",
     )
 
 
 def read_backbone_config(path):
-    """`AlbertBackbone` arguments for the Hugging Face directory `path`."""
-    return hf_config_to_backbone_config(read_hf_config(path))
+    """`AlbertBackbone` arguments for the Hugging Face directory `path`.
+
+    A key that nearly spells an `AlbertConfig` key (`num_hiden_layers`)
+    raises PresetError; other unknown keys are logged at debug level.
+    """
+    config = read_hf_config(path)
+    check_keys(config, os.path.join(path, CONFIG_FILE),
+               _ALBERT_CONFIG_KEYS + _OTHER_CONFIG_KEYS, _ALBERT_CONFIG_KEYS)
+    return hf_config_to_backbone_config(config)
 
 
 def read_task_config(path):
@@ -194,7 +239,7 @@ def _read_torch_bin(path):
 
 
 def _shards(path, index_file):
-    index = _read_json(os.path.join(path, index_file))
+    index = read_json_object(os.path.join(path, index_file))
     files = sorted(set(index.get("weight_map", {}).values()))
     for name in files:
         full = os.path.normpath(os.path.join(path, name))
@@ -257,7 +302,7 @@ def read_tokenizer(path):
     options = {}
     tok_config_path = os.path.join(path, TOKENIZER_CONFIG_FILE)
     if os.path.isfile(tok_config_path):
-        tok_config = _read_json(tok_config_path)
+        tok_config = read_json_object(tok_config_path)
         if "do_lower_case" in tok_config:
             options["lowercase"] = bool(tok_config["do_lower_case"])
         if "keep_accents" in tok_config:
@@ -367,12 +412,22 @@ def save_hf_preset(model, preset_dir, tokenizer=None, progress=None):
         progress: optional callable `progress(n)` called per written tensor
             (the CLI passes a tqdm `update`).
 
+    The folder is written whole or not at all (see `preset_files`): a
+    failure leaves a previous preset in `preset_dir` as it was.
+
     Example:
     ```python
     save_hf_preset(backbone, "hf_out")
     transformers.AlbertModel.from_pretrained("hf_out")
     ```
     """
+    with preset_directory(preset_dir) as out:
+        _write_hf_files(model, out, tokenizer, progress)
+    return preset_dir
+
+
+def _write_hf_files(model, preset_dir, tokenizer, progress):
+    """The files of `save_hf_preset`, written into the new `preset_dir`."""
     from safetensors.numpy import save_file
 
     from keras_albert.presets.weight_layout import model_google_arrays
@@ -388,7 +443,6 @@ def save_hf_preset(model, preset_dir, tokenizer=None, progress=None):
             state[name] = value.astype(np.float32)
         if progress is not None:
             progress(1)
-    os.makedirs(preset_dir, exist_ok=True)
     with open(os.path.join(preset_dir, CONFIG_FILE), "w", encoding="utf-8") as f:
         json.dump(config, f, indent=2, sort_keys=True)
         f.write("\n")
@@ -420,5 +474,4 @@ def save_hf_preset(model, preset_dir, tokenizer=None, progress=None):
                   encoding="utf-8") as f:
             json.dump(tok_config, f, indent=2, sort_keys=True)
             f.write("\n")
-    return preset_dir
 

@@ -17,12 +17,14 @@ The layout mirrors KerasHub's so the same habits work with both.
 """
 
 import datetime
+import io
 import json
 import os
 
 import keras
 
 from keras_albert.presets.errors import PresetError
+from keras_albert.utils import compat
 from keras_albert.version import __version__
 
 CONFIG_FILE = "config.json"
@@ -52,6 +54,32 @@ def read_json(path):
         raise PresetError(f"{path} is not valid JSON: {e}") from None
     except OSError as e:
         raise PresetError(f"Could not read {path}: {e}") from None
+    except UnicodeDecodeError as e:
+        raise PresetError(
+            f"{path} is not valid JSON (not UTF-8: {e})."
+        ) from None
+
+
+def read_json_object(path, required=()):
+    """Reads a JSON file that must hold an object, with each key of
+    `required` holding an object too; anything else raises PresetError
+    naming the file and the field."""
+    obj = read_json(path)
+    if not isinstance(obj, dict):
+        raise PresetError(
+            f"{path} must hold a JSON object; it holds a "
+            f"{type(obj).__name__}. The file is damaged; save the preset "
+            "again."
+        )
+    for key in required:
+        if not isinstance(obj.get(key), dict):
+            found = ("no" if key not in obj
+                     else f"a {type(obj[key]).__name__}, not an object, as")
+            raise PresetError(
+                f"{path} has {found} `{key}` field; a preset's {key} is a "
+                "JSON object. The file is damaged; save the preset again."
+            )
+    return obj
 
 
 def probe_config(path):
@@ -75,13 +103,23 @@ def is_keras_albert_preset(path):
     ).startswith("keras_albert>")
 
 
+def save_weights(model, path):
+    """`model.save_weights(path)`, serialised in memory first: HDF5 crashes
+    the process (SIGSEGV in h5py's `close`) when a write fails half-way,
+    e.g. on a full disk, while a plain Python write raises OSError."""
+    buffer = io.BytesIO()
+    compat.save_weights_h5(model, buffer)
+    with open(path, "wb") as f:
+        f.write(buffer.getbuffer())
+
+
 def save_backbone(backbone, preset_dir):
     os.makedirs(preset_dir, exist_ok=True)
     _write_json(
         os.path.join(preset_dir, CONFIG_FILE),
         keras.saving.serialize_keras_object(backbone),
     )
-    backbone.save_weights(os.path.join(preset_dir, MODEL_WEIGHTS_FILE))
+    save_weights(backbone, os.path.join(preset_dir, MODEL_WEIGHTS_FILE))
     _write_json(
         os.path.join(preset_dir, METADATA_FILE),
         {
@@ -120,11 +158,14 @@ def save_task(task, preset_dir):
         os.path.join(preset_dir, TASK_CONFIG_FILE),
         keras.saving.serialize_keras_object(task),
     )
-    task.save_weights(os.path.join(preset_dir, TASK_WEIGHTS_FILE))
+    save_weights(task, os.path.join(preset_dir, TASK_WEIGHTS_FILE))
 
 
 def load_backbone_config(preset_dir):
-    return read_json(os.path.join(preset_dir, CONFIG_FILE))
+    """The saved backbone entry: `{"registered_name": ..., "config": {...}}`.
+    """
+    return read_json_object(os.path.join(preset_dir, CONFIG_FILE),
+                            required=("config",))
 
 
 def load_weights_into(model, path):
@@ -156,7 +197,14 @@ def load_tokenizer(preset_dir):
         )
 
         return AlbertTokenizer(proto=plain)
-    tokenizer = keras.saving.deserialize_keras_object(read_json(config_path))
+    try:
+        tokenizer = keras.saving.deserialize_keras_object(
+            read_json_object(config_path, required=("config",)))
+    except (TypeError, ValueError, KeyError) as e:
+        if isinstance(e, PresetError):
+            raise
+        raise PresetError(
+            f"{config_path} does not describe a tokenizer: {e}") from None
     tokenizer.load_assets(os.path.join(preset_dir, TOKENIZER_ASSETS_DIR))
     return tokenizer
 
@@ -174,5 +222,8 @@ def load_preprocessor(preset_dir):
 
 
 def load_task_config(preset_dir):
+    """The saved task entry (`registered_name`, `config`), or None."""
     path = os.path.join(preset_dir, TASK_CONFIG_FILE)
-    return read_json(path) if os.path.isfile(path) else None
+    if not os.path.isfile(path):
+        return None
+    return read_json_object(path, required=("config",))

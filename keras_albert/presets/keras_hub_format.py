@@ -26,7 +26,9 @@ from keras_albert.presets.errors import PresetError
 from keras_albert.presets.weight_layout import CLASSIFIER_BIAS
 from keras_albert.presets.weight_layout import CLASSIFIER_KERNEL
 from keras_albert.presets.keras_albert_format import probe_config
+from keras_albert.presets.bert_style_config import check_keys
 from keras_albert.presets.keras_albert_format import read_json as _read_json
+from keras_albert.presets.keras_albert_format import read_json_object
 from keras_albert.utils import compat
 
 CONFIG_FILE = "config.json"
@@ -34,6 +36,15 @@ TASK_CONFIG_FILE = "task.json"
 VOCABULARY_FILE = os.path.join("assets", "tokenizer", "vocabulary.spm")
 BACKBONE_NAME = "keras_hub>AlbertBackbone"
 CLASSIFIER_NAME = "keras_hub>AlbertTextClassifier"
+
+
+# KerasHub's `AlbertBackbone.get_config()` keys.
+_BACKBONE_KEYS = (
+    "vocabulary_size", "num_layers", "num_heads", "num_groups",
+    "num_inner_repetitions", "embedding_dim", "hidden_dim",
+    "intermediate_dim", "dropout", "max_sequence_length", "num_segments",
+    "name", "trainable", "dtype",
+)
 
 
 def is_keras_hub_dir(path):
@@ -46,7 +57,9 @@ def is_keras_hub_dir(path):
 
 def read_backbone_config(path):
     """`AlbertBackbone` arguments from a KerasHub backbone `config.json`."""
-    config = _read_json(os.path.join(path, CONFIG_FILE)).get("config", {})
+    config_path = os.path.join(path, CONFIG_FILE)
+    config = read_json_object(config_path, required=("config",))["config"]
+    check_keys(config, config_path, _BACKBONE_KEYS, _BACKBONE_KEYS)
     try:
         num_layers = int(config["num_layers"])
         groups = int(config.get("num_groups", 1))
@@ -78,6 +91,11 @@ def read_backbone_config(path):
         raise PresetError(
             f"{path}/{CONFIG_FILE} lacks {e.args[0]!r}."
         ) from None
+    except (TypeError, ValueError) as e:
+        if isinstance(e, PresetError):
+            raise
+        raise PresetError(f"{config_path}: a value is not a number ({e}).") \
+            from None
 
 
 def _numpy(variable):

@@ -28,6 +28,7 @@ from keras_albert.presets import huggingface
 from keras_albert.presets import keras_albert_format as kaf
 from keras_albert.presets import keras_hub_format
 from keras_albert.presets.errors import PresetError
+from keras_albert.presets.preset_files import preset_directory
 from keras_albert.presets.registry import ALBERT_PRESETS
 from keras_albert.presets.registry import canonical_preset_name
 
@@ -86,6 +87,11 @@ def resolve(preset):
             return "hf_dir", preset
         if google_checkpoint.is_google_dir(preset):
             return "google_dir", preset
+        config_path = os.path.join(preset, kaf.CONFIG_FILE)
+        if os.path.isfile(config_path):
+            # Say what is wrong with a damaged config.json instead of
+            # calling the folder "not a preset".
+            kaf.read_json_object(config_path)
         raise PresetError(
             f"{preset!r} is a directory but not a keras-albert preset, nor "
             "any other ALBERT format (no config.json of ours, KerasHub's or "
@@ -179,6 +185,50 @@ def _report_missing(model, missing, preset, reshaped=()):
     )
 
 
+def check_backbone_config(backbone_cls, config, source=None,
+                          source_keys=None):
+    """`config` checked (and normalised) by `backbone_cls.check_config`.
+
+    Args:
+        backbone_cls: the backbone class; one without `check_config` takes
+            `config` as it is.
+        config: dict of backbone arguments.
+        source: the file `config` was read from, or None for arguments a
+            caller passed (plain ValueErrors then).
+        source_keys: `{argument: key in the file}` where the file names
+            arguments differently (Hugging Face, Google), so the error names
+            the key the user sees.
+
+    Raises:
+        PresetError naming `source` and the field, or ValueError.
+    """
+    check = getattr(backbone_cls, "check_config", None)
+    if check is None:
+        return dict(config)
+    try:
+        return check(config)
+    except ValueError as e:
+        if source is None:
+            raise
+        key = getattr(e, "key", None)
+        spelled = (source_keys or {}).get(key, key)
+        where = f" (`{spelled}` in the file)" if spelled != key else ""
+        raise PresetError(f"{source}: {e}{where}") from None
+
+
+def source_backbone_config(backbone_cls, kind, where):
+    """Checked backbone arguments of a localized converted source; errors
+    name its config file and the key as spelled there."""
+    from keras_albert.presets.bert_style_config import SOURCE_KEYS
+
+    reader = _READERS[kind]
+    return check_backbone_config(
+        backbone_cls, reader.read_backbone_config(where),
+        os.path.join(where, reader.CONFIG_FILE),
+        SOURCE_KEYS if kind in ("hf_dir", "google_dir") else None,
+    )
+
+
 def load_backbone(backbone_cls, preset, load_weights=True, **overrides):
     """A `backbone_cls` (e.g. `AlbertBackbone`) built from `preset`.
 
@@ -197,29 +247,31 @@ def load_backbone(backbone_cls, preset, load_weights=True, **overrides):
     from keras_albert.presets.weight_layout import assign_google_arrays
 
     kind, where = resolve(preset)
+    overrides = check_backbone_config(backbone_cls, overrides)
     if kind == "named" and not load_weights:
         return backbone_cls(**named_config(where, **overrides))
     if kind != "keras_albert":
         kind, where = localize(preset)
     if kind != "keras_albert":
-        config = _READERS[kind].read_backbone_config(where)
-        config.update(overrides)
-        backbone = backbone_cls(**config)
+        backbone = backbone_cls(**dict(
+            source_backbone_config(backbone_cls, kind, where), **overrides
+        ))
         if load_weights:
             missing = assign_google_arrays(
                 backbone, read_source_arrays(kind, where)
             )
             _report_missing(backbone, missing, preset)
         return backbone
-    config = kaf.load_backbone_config(where)
-    inner = dict(config.get("config", {}))
+    config_path = os.path.join(where, kaf.CONFIG_FILE)
+    inner = check_backbone_config(
+        backbone_cls, kaf.load_backbone_config(where)["config"], config_path
+    )
     inner.update(overrides)
     try:
         backbone = backbone_cls.from_config(inner)
-    except TypeError as e:
+    except (TypeError, ValueError) as e:
         raise PresetError(
-            f"{os.path.join(where, kaf.CONFIG_FILE)} does not describe an "
-            f"{backbone_cls.__name__}: {e}"
+            f"{config_path} does not describe an {backbone_cls.__name__}: {e}"
         ) from None
     if load_weights:
         kaf.load_weights_into(
@@ -317,7 +369,7 @@ def _saved_preprocessor_config(preset_dir, preprocessor_cls):
     config_path = os.path.join(preset_dir, kaf.PREPROCESSOR_CONFIG_FILE)
     if not os.path.isfile(config_path):
         return {}
-    saved = kaf.read_json(config_path)
+    saved = kaf.read_json_object(config_path, required=("config",))
     # Settings of another preprocessor class (e.g. a classifier preset
     # loaded for QA) do not apply; that class starts from its defaults.
     registered = saved.get("registered_name")
@@ -325,7 +377,7 @@ def _saved_preprocessor_config(preset_dir, preprocessor_cls):
         keras.saving.get_registered_name(preprocessor_cls)
     ):
         return {}
-    config = dict(saved.get("config", {}))
+    config = dict(saved["config"])
     for key in ("tokenizer", "name", "trainable", "dtype"):
         config.pop(key, None)
     return config
@@ -406,9 +458,10 @@ def _load_converted_task(task_cls, backbone_cls, preset, load_weights,
     if kind == "keras_albert":  # e.g. a kaggle:// handle of our format
         return load_task(task_cls, backbone_cls, where, load_weights,
                          backbone_overrides, **kwargs)
-    config = _READERS[kind].read_backbone_config(where)
-    config.update(backbone_overrides or {})
-    backbone = backbone_cls(**config)
+    backbone = backbone_cls(**dict(
+        source_backbone_config(backbone_cls, kind, where),
+        **check_backbone_config(backbone_cls, backbone_overrides or {}),
+    ))
     accepted = inspect.signature(task_cls.__init__).parameters
     for key, value in _source_task_defaults(kind, where).items():
         if key in accepted:
@@ -466,6 +519,10 @@ def load_task(task_cls, backbone_cls, preset, load_weights=True,
     if task_config.get("registered_name") != registered:
         return None
     config = dict(task_config["config"])
+    saved = {k: v for k, v in config.items()
+             if k not in ("backbone", "preprocessor")}
+    _check_task_config(task_cls, saved,
+                       os.path.join(where, kaf.TASK_CONFIG_FILE))
     config.update(kwargs)
     config["backbone"] = load_backbone(
         backbone_cls, where, load_weights=False, **(backbone_overrides or {})
@@ -475,10 +532,59 @@ def load_task(task_cls, backbone_cls, preset, load_weights=True,
             where, task_cls.preprocessor_cls,
             max_sequence_length=config["backbone"].max_sequence_length,
         )
-    task = task_cls.from_config(config)
+    task_path = os.path.join(where, kaf.TASK_CONFIG_FILE)
+    try:
+        task = task_cls.from_config(config)
+    except (TypeError, ValueError) as e:
+        if isinstance(e, PresetError):
+            raise
+        given = (f" with the arguments {', '.join(sorted(kwargs))}"
+                 if kwargs else "")
+        raise PresetError(
+            f"{task_path}{given} does not describe an {task_cls.__name__}: "
+            f"{e}"
+        ) from None
     if load_weights:
         kaf.load_weights_into(task, os.path.join(where, kaf.TASK_WEIGHTS_FILE))
     return task
+
+
+def _check_task_config(task_cls, config, path):
+    """Refuses keys of a saved task config that `task_cls` does not take
+    (with a did-you-mean suggestion) and values whose type differs from
+    the argument's default (`dropout: "x"`), naming the file and key."""
+    import numbers
+
+    from keras_albert.utils.config_checks import unknown_keys_message
+
+    parameters = {
+        name: p for name, p in inspect.signature(
+            task_cls.__init__).parameters.items()
+        if name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
+    }
+    known = set(parameters) | {"name", "trainable", "dtype"}
+    unknown = [key for key in config if key not in known]
+    if unknown:
+        raise PresetError(unknown_keys_message(
+            unknown, known, f"{path} ({task_cls.__name__})", noun="key"
+        ))
+    for key, value in config.items():
+        default = parameters[key].default if key in parameters else None
+        if isinstance(default, bool):
+            ok = isinstance(value, bool)
+        elif isinstance(default, numbers.Real):
+            ok = isinstance(value, numbers.Real) and not isinstance(
+                value, bool)
+        elif isinstance(default, str):
+            ok = isinstance(value, str)
+        else:
+            continue  # no default to compare with (None, required)
+        if not ok:
+            raise PresetError(
+                f"{path}: `{key}` must be a {type(default).__name__} like its "
+                f"default {default!r}; received {value!r}. The file is "
+                "damaged; save the preset again."
+            )
 
 
 def save_preset(model, preset_dir, format="keras_albert", tokenizer=None,
@@ -491,6 +597,12 @@ def save_preset(model, preset_dir, format="keras_albert", tokenizer=None,
     a task, in place of its preprocessor's tokenizer), else the task's
     preprocessor's tokenizer when it has one. `progress(n)` is
     called as tensors are written (the CLI's progress bar).
+
+    Every format is written into a temporary sibling and swapped into place
+    (`preset_files.preset_directory`): a failure, a full disk included,
+    leaves a previous preset in `preset_dir` loadable, and no file of the
+    previous preset that the new one lacks (e.g. `task.json` under a
+    backbone) stays behind.
     """
     if format not in FORMATS:
         raise ValueError(
@@ -503,13 +615,17 @@ def save_preset(model, preset_dir, format="keras_albert", tokenizer=None,
         return google_checkpoint.save_google_checkpoint(
             model, preset_dir, tokenizer, progress
         )
-    if hasattr(model, "backbone"):
-        kaf.save_task(model, preset_dir)
-    else:
-        kaf.save_backbone(model, preset_dir)
-    if tokenizer is not None:
-        # Written after the task's preprocessor's, so this one is loaded.
-        kaf.save_tokenizer(tokenizer, preset_dir)
+    # Written whole or not at all; files of a previous preset that this
+    # one lacks (a task.json under a backbone) go (see `preset_files`).
+    with preset_directory(preset_dir) as out:
+        if hasattr(model, "backbone"):
+            kaf.save_task(model, out)
+        else:
+            kaf.save_backbone(model, out)
+        if tokenizer is not None:
+            # Written after the task's preprocessor's, so this one is
+            # loaded.
+            kaf.save_tokenizer(tokenizer, out)
     if progress is not None:
         progress(len(model.weights))
     return preset_dir

@@ -1,16 +1,37 @@
-"""`StepCheckpoint`: resumable, atomic checkpoints of model and optimizer
-state every N batches, mid-epoch included."""
+"""`StepCheckpoint`: resumable, atomic, checksummed checkpoints of model and
+optimizer state every N batches, mid-epoch included."""
 
 import glob
+import hashlib
 import json
+import logging
 import os
 import re
 import time
+import zipfile
 
 import keras
 import numpy as np
 
+from keras_albert.utils.atomic_files import atomic_files
+from keras_albert.utils.atomic_files import remove_stale_temporaries
+
+logger = logging.getLogger("keras_albert")
+
 _CHECKPOINT_RE = re.compile(r"^ckpt-(\d+)\.npz$")
+# `ckpt-N.npz.sha256` beside each checkpoint, in `sha256sum` format.
+CHECKSUM_SUFFIX = ".sha256"
+# A checkpoint that failed verification is renamed `ckpt-N.npz.damaged`
+# (kept for a person to look at, out of the rotation).
+DAMAGED_SUFFIX = ".damaged"
+
+
+def _sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _variable_to_numpy(variable):
@@ -24,11 +45,15 @@ class StepCheckpoint(keras.callbacks.Callback):
 
     Each checkpoint is one `ckpt-<batches>.npz` holding every model variable
     (trainable or not), every optimizer variable (LAMB moments, iteration
-    counter, gradient accumulators, loss scale) and JSON metadata. It is
-    written to a temporary file, flushed to disk and then renamed, so a
-    process killed at any moment leaves either the previous or the new
-    checkpoint complete, never a torn one; older checkpoints beyond `keep`
-    are deleted after the rename.
+    counter, gradient accumulators, loss scale) and JSON metadata, plus
+    `ckpt-<batches>.npz.sha256`, its SHA-256. Both are written to a
+    temporary folder, flushed to disk and then renamed, so a process killed
+    (or a disk filling up) at any moment leaves either the previous or the
+    new checkpoint complete, never a torn one; older checkpoints beyond
+    `keep` are deleted after the rename. `latest_intact` verifies the
+    checksum before a resume: a checkpoint damaged later on disk (truncated,
+    bit-flipped) is set aside and the newest intact one is used, with one
+    warning line naming both.
 
     Unlike `keras.callbacks.BackupAndRestore` (which in Keras 3.15 restores
     only at epoch granularity and overwrites its file in place), restoring
@@ -49,7 +74,7 @@ class StepCheckpoint(keras.callbacks.Callback):
     Example:
     ```python
     ckpt = StepCheckpoint("run/checkpoints", save_every=500)
-    path = StepCheckpoint.latest("run/checkpoints")
+    path = StepCheckpoint.latest_intact("run/checkpoints")
     if path:
         meta = StepCheckpoint.restore(pretrainer, path)
         ckpt.initial_batches = meta["batches"]
@@ -93,18 +118,19 @@ class StepCheckpoint(keras.callbacks.Callback):
                     time=time.time())
         arrays["__meta__"] = np.frombuffer(
             json.dumps(meta).encode("utf-8"), dtype=np.uint8)
-        os.makedirs(self.directory, exist_ok=True)
-        path = os.path.join(self.directory, f"ckpt-{batches:010d}.npz")
-        tmp = f"{path}.tmp-{os.getpid()}"
-        with open(tmp, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-        _fsync_dir(self.directory)
+        name = f"ckpt-{batches:010d}.npz"
+        # The checksum is put in place first, so every checkpoint under its
+        # final name has one.
+        with atomic_files(self.directory, [name + CHECKSUM_SUFFIX, name]
+                          ) as staging:
+            staged = os.path.join(staging, name)
+            with open(staged, "wb") as f:
+                np.savez(f, **arrays)
+            with open(staged + CHECKSUM_SUFFIX, "w", encoding="utf-8") as f:
+                f.write(f"{_sha256(staged)}  {name}\n")
         for old in self.list(self.directory)[:-self.keep]:
-            os.remove(old)
-        return path
+            _remove_checkpoint(old)
+        return os.path.join(self.directory, name)
 
     @staticmethod
     def list(directory):
@@ -123,20 +149,90 @@ class StepCheckpoint(keras.callbacks.Callback):
         return found[-1] if found else None
 
     @staticmethod
+    def verify(path):
+        """Why the checkpoint at `path` cannot be used, or None when it is
+        intact: its bytes match the SHA-256 written with it (checkpoints
+        written before checksums: every member passes the zip's CRC and
+        the metadata reads)."""
+        checksum = path + CHECKSUM_SUFFIX
+        try:
+            if os.path.isfile(checksum):
+                with open(checksum, encoding="utf-8") as f:
+                    expected = (f.read().split() or [""])[0]
+                if _sha256(path) != expected:
+                    return "its SHA-256 differs from the one written with it"
+                return None
+            with zipfile.ZipFile(path) as archive:
+                bad = archive.testzip()
+            if bad is not None:
+                return f"{bad} fails its CRC check"
+            StepCheckpoint.read_metadata(path)
+        except (OSError, EOFError, ValueError, KeyError,
+                zipfile.BadZipFile) as e:
+            return f"it cannot be read ({type(e).__name__}: {e})"
+        return None
+
+    @staticmethod
+    def latest_intact(directory, set_aside=True):
+        """Path of the newest checkpoint that passes `verify`, or None.
+
+        Newer checkpoints that fail it (a truncated or bit-flipped file) are
+        reported in one warning line naming them and the checkpoint used
+        instead, and, with `set_aside`, renamed `ckpt-N.npz.damaged` so
+        they leave the rotation but stay for a person to look at.
+
+        Args:
+            directory: the checkpoint folder.
+            set_aside: bool. Rename damaged checkpoints (only the process
+                that writes checkpoints should).
+        """
+        damaged, found = [], None
+        for path in reversed(StepCheckpoint.list(directory)):
+            reason = StepCheckpoint.verify(path)
+            if reason is None:
+                found = path
+                break
+            damaged.append((path, reason))
+        if not damaged:
+            return found
+        if set_aside:
+            for path, _ in damaged:
+                for suffix in ("", CHECKSUM_SUFFIX):
+                    if os.path.exists(path + suffix):
+                        os.replace(path + suffix,
+                                   path + DAMAGED_SUFFIX + suffix)
+        logger.warning(
+            "Damaged checkpoint%s %s; %s.",
+            "s" if len(damaged) > 1 else "",
+            "; ".join(f"{p}: {reason}" for p, reason in damaged),
+            f"resuming from {found} instead" if found else
+            "no intact checkpoint is left, so training starts from the "
+            "beginning",
+        )
+        return found
+
+    @staticmethod
     def read_metadata(path):
         with np.load(path) as data:
             return json.loads(bytes(data["__meta__"]).decode("utf-8"))
 
     @staticmethod
-    def restore(model, path):
+    def restore(model, path, verify=True):
         """Loads a checkpoint into a built, compiled model.
 
         Builds the optimizer first when needed, then assigns every model and
-        optimizer variable. Returns the checkpoint's metadata.
+        optimizer variable. Returns the checkpoint's metadata. With
+        `verify` (skip it for a path `latest_intact` just returned), a
+        damaged file raises a ValueError saying so.
         """
         optimizer = model.optimizer
         if not optimizer.built:
             optimizer.build(model.trainable_variables)
+        reason = StepCheckpoint.verify(path) if verify else None
+        if reason is not None:
+            raise ValueError(
+                f"Checkpoint {path} is damaged: {reason}. "
+                "`StepCheckpoint.latest_intact` finds the newest intact one.")
         with np.load(path) as data:
             meta = json.loads(bytes(data["__meta__"]).decode("utf-8"))
             for prefix, variables in (("model", model.weights),
@@ -160,25 +256,28 @@ class StepCheckpoint(keras.callbacks.Callback):
 
     @staticmethod
     def remove_partial(directory):
-        """Deletes the temporary files of checkpoints whose writing was
-        interrupted (a process killed mid-`save`): never valid checkpoints.
-        """
-        for path in glob.glob(os.path.join(os.fspath(directory),
-                                           "ckpt-*.npz.tmp-*")):
+        """Deletes what checkpoints whose writing was interrupted (a process
+        killed mid-`save`) left: temporary files and folders, and checksums
+        without their checkpoint. Never valid checkpoints."""
+        directory = os.fspath(directory)
+        remove_stale_temporaries(directory)
+        # Temporary files of versions before the staging folders.
+        stale = glob.glob(os.path.join(directory, "ckpt-*.npz.tmp-*"))
+        stale += [
+            path for path in glob.glob(
+                os.path.join(directory, "ckpt-*.npz" + CHECKSUM_SUFFIX))
+            if not os.path.exists(path[: -len(CHECKSUM_SUFFIX)])
+        ]
+        for path in stale:
             try:
                 os.remove(path)
             except OSError:
                 pass
 
 
-def _fsync_dir(directory):
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+def _remove_checkpoint(path):
+    for suffix in (CHECKSUM_SUFFIX, ""):
+        try:
+            os.remove(path + suffix)
+        except FileNotFoundError:
+            pass

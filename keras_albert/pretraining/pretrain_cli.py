@@ -113,18 +113,34 @@ def add_parser(subparsers):
 
 
 def _backbone_overrides(value):
+    """The `--backbone-config` object, its keys and values checked like
+    `AlbertBackbone`'s arguments (a typo such as `num_layerz` is an error
+    with a did-you-mean suggestion, not a silently ignored setting)."""
+    from keras_albert.models.backbone_arguments import (
+        check_backbone_arguments,
+    )
+
     if not value:
         return {}
     if os.path.isfile(value):
-        with open(value) as f:
-            return json.load(f)
-    try:
-        overrides = json.loads(value)
-    except json.JSONDecodeError as e:
-        raise SystemExit(f"--backbone-config is neither a file nor JSON: {e}")
+        try:
+            with open(value, encoding="utf-8") as f:
+                overrides = json.load(f)
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise SystemExit(
+                f"--backbone-config {value}: not a readable JSON file: {e}")
+    else:
+        try:
+            overrides = json.loads(value)
+        except json.JSONDecodeError as e:
+            raise SystemExit(
+                f"--backbone-config is neither a file nor JSON: {e}")
     if not isinstance(overrides, dict):
         raise SystemExit("--backbone-config must be a JSON object.")
-    return overrides
+    try:
+        return check_backbone_arguments(overrides)
+    except ValueError as e:
+        raise SystemExit(f"--backbone-config: {e}") from None
 
 
 def _resolve_tokenizer(args, files, chief):
@@ -198,6 +214,8 @@ def run_pretrain(args):
     """Handler of `pretrain`; returns the process exit code."""
     from keras_albert.pretraining import distribution
 
+    # A bad --backbone-config fails now, not after a tokenizer is trained.
+    _backbone_overrides(args.backbone_config)
     # Devices and collectives first: TensorFlow fixes them when its runtime
     # starts, which loading a tokenizer already does.
     if args.logical_cpus:

@@ -10,6 +10,8 @@ import dataclasses
 import math
 import os
 
+from keras_albert.utils.config_checks import reject_unknown_keys
+
 # The paper's LAMB rate and the global batch it was tuned for.
 PAPER_LEARNING_RATE = 0.00176
 PAPER_BATCH_SIZE = 4096
@@ -123,6 +125,23 @@ class PretrainingConfig:
             raise ValueError("`resume_data` must be 'skip' or 'restart'.")
         if self.checkpoint_every < 1 or self.log_every < 1:
             raise ValueError("`checkpoint_every` and `log_every` must be >= 1.")
+        # Typos in backbone settings fail here, before anything is built.
+        from keras_albert.models.backbone_arguments import (
+            check_backbone_arguments,
+        )
+
+        for name in ("backbone_config", "backbone_overrides"):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if not isinstance(value, dict):
+                raise ValueError(
+                    f"`{name}` must be a dict of AlbertBackbone arguments; "
+                    f"received {type(value).__name__}.")
+            try:
+                check_backbone_arguments(value)
+            except ValueError as e:
+                raise ValueError(f"`{name}`: {e}") from None
 
     @property
     def effective_batch_size(self):
@@ -152,8 +171,11 @@ class PretrainingConfig:
 
     @classmethod
     def from_dict(cls, values):
+        """The config a `to_dict()` dict describes; unknown keys raise a
+        ValueError with a did-you-mean suggestion."""
         names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in values.items() if k in names})
+        reject_unknown_keys(values, names, "PretrainingConfig", noun="key")
+        return cls(**values)
 
 
 def is_architecture_name(preset):

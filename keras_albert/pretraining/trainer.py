@@ -30,6 +30,7 @@ from keras_albert.pretraining.multi_worker import patch_for_multi_worker
 from keras_albert.pretraining.pretraining_config import is_architecture_name
 from keras_albert.pretraining.pretraining_logger import PretrainingLogger
 from keras_albert.pretraining.pretraining_optimizer import make_optimizer
+from keras_albert.utils.atomic_files import atomic_file
 
 logger = logging.getLogger("keras_albert")
 
@@ -206,8 +207,8 @@ def pretrain(config, dataset, pretrainer=None, tokenizer=None,
     preset_dir = os.path.join(output_dir, PRESET_DIR)
     if chief:
         os.makedirs(output_dir, exist_ok=True)
-        with open(os.path.join(output_dir, "pretraining_config.json"),
-                  "w") as f:
+        with atomic_file(os.path.join(output_dir, "pretraining_config.json"),
+                         "w") as f:
             json.dump(config.to_dict(), f, indent=2, default=str)
     keras.utils.set_random_seed(config.seed)
 
@@ -228,9 +229,12 @@ def pretrain(config, dataset, pretrainer=None, tokenizer=None,
         start_batches = 0
         if chief:
             StepCheckpoint.remove_partial(checkpoint_dir)
-        latest = StepCheckpoint.latest(checkpoint_dir)
+        # A damaged newest checkpoint (truncated, bit-flipped) is set
+        # aside with a warning and the newest intact one used.
+        latest = StepCheckpoint.latest_intact(checkpoint_dir,
+                                              set_aside=chief)
         if latest is not None:
-            meta = StepCheckpoint.restore(pretrainer, latest)
+            meta = StepCheckpoint.restore(pretrainer, latest, verify=False)
             start_batches = int(meta["batches"])
             _say(print_fn, f"Resuming from {latest}: update "
                  f"{start_batches // config.gradient_accumulation_steps}"

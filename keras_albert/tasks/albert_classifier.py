@@ -8,6 +8,7 @@ from keras_albert.metrics.pearson_correlation import PearsonCorrelation
 from keras_albert.preprocessing.albert_preprocessor import AlbertPreprocessor
 from keras_albert.presets import keras_hub_format
 from keras_albert.tasks.albert_task import AlbertTask
+from keras_albert.utils import config_checks
 
 
 @keras.saving.register_keras_serializable(package="keras_albert")
@@ -52,10 +53,10 @@ class AlbertClassifier(AlbertTask):
 
     def __init__(self, backbone, num_classes, preprocessor=None, dropout=0.1,
                  activation=None, label_names=None, **kwargs):
-        if int(num_classes) < 1:
+        if not config_checks.is_positive_int(num_classes):
             raise ValueError(
-                f"`num_classes` must be >= 1 (1 means regression). Received: "
-                f"{num_classes}."
+                f"`num_classes` must be an integer >= 1 (1 means "
+                f"regression). Received: {num_classes!r}."
             )
         label_names = _checked_label_names(label_names, int(num_classes))
         inputs = backbone.input

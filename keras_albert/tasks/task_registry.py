@@ -6,7 +6,6 @@ CLI, the converters and the exporters look models up here instead of
 keeping lists of their own.
 """
 
-import json
 import os
 
 import keras
@@ -73,17 +72,18 @@ def detect_task(source):
     present; `"backbone"` when it holds nothing more."""
     from keras_albert.presets import loader
     from keras_albert.presets import weight_layout
+    from keras_albert.presets.keras_albert_format import read_json_object
 
     kind, where = loader.localize(source)
     names = []
+    # read_json_object: a damaged file is a PresetError naming it.
     if kind == "hf_dir":
-        with open(os.path.join(where, "config.json"), encoding="utf-8") as f:
-            names = json.load(f).get("architectures") or []
+        names = read_json_object(os.path.join(where, "config.json")).get(
+            "architectures") or []
     elif kind in ("keras_albert", "keras_hub_dir"):
         path = os.path.join(where, "task.json")
         if os.path.isfile(path):
-            with open(path, encoding="utf-8") as f:
-                names = [json.load(f).get("registered_name")]
+            names = [read_json_object(path).get("registered_name")]
     elif kind == "google_dir":
         arrays = loader.read_source_arrays(kind, where)
         names = [weight_layout.google_architecture(arrays)]

@@ -26,7 +26,8 @@ Accessors, by package:
   JAX trainer empties during its loops),
   `replace_maybe_symbolic_build` and `symbolic_build` (the TensorFlow
   trainer's `_maybe_symbolic_build` and `_symbolic_build`),
-  `optimizer_variable_index` (`Optimizer._get_variable_index`).
+  `optimizer_variable_index` (`Optimizer._get_variable_index`),
+  `save_weights_h5` (`saving_lib.H5IOStore` and `_save_state`).
 - tensorflow: `convert_variables_to_constants`
   (`tensorflow.python.framework.convert_to_constants`), `in_xla_context`
   (`tensorflow.python.ops.control_flow_util.GraphOrParentsInXlaContext`).
@@ -304,6 +305,28 @@ def optimizer_variable_index(optimizer, variable):
     index = _require(optimizer, "_get_variable_index", "keras",
                      "keras.optimizers.Optimizer._get_variable_index")
     return index(variable)
+
+
+def save_weights_h5(model, buffer):
+    """Writes what `model.save_weights("x.weights.h5")` writes into the
+    `io.BytesIO` `buffer` (Keras' `saving_lib.H5IOStore` and
+    `_save_state`; `save_weights` itself only takes a path)."""
+    try:
+        from keras.src.saving import saving_lib
+    except ImportError as e:
+        raise missing_private_api(
+            "keras", "keras.src.saving.saving_lib", e
+        ) from None
+    store_cls = _require(saving_lib, "H5IOStore", "keras",
+                         "keras.src.saving.saving_lib.H5IOStore")
+    save_state = _require(saving_lib, "_save_state", "keras",
+                          "keras.src.saving.saving_lib._save_state")
+    store = store_cls(buffer, mode="w")
+    try:
+        save_state(model, weights_store=store, assets_store=None,
+                   inner_path="", visited_saveables=set())
+    finally:
+        store.close()
 
 
 # -- tensorflow --------------------------------------------------------------

@@ -225,7 +225,65 @@ def test_tflite_matches_keras(classifier, tflite_files, quantization):
     short, _ = keras_probs(classifier, ["bad"])
     np.testing.assert_allclose(runner.predict_text(["bad"])["logits"], short,
                                atol=TOLERANCES[quantization] * 10)
-    assert os.path.isfile(os.path.join(os.path.dirname(path), "spiece.model"))
+    # The export owns its tokenizer, named after it.
+    assert os.path.isfile(path[: -len(".tflite")] + ".spiece.model")
+    assert runner.settings["sentencepiece_model"] == os.path.basename(
+        path[: -len(".tflite")] + ".spiece.model")
+
+
+def test_tflite_exports_sharing_a_folder_keep_their_own_files(
+        classifier, tmp_path):
+    # A second export with another tokenizer beside the first must not
+    # change what the first computes.
+    from keras_albert import AlbertBackbone
+    from keras_albert import AlbertClassifier
+    from keras_albert import AlbertPreprocessor
+    from keras_albert import AlbertTokenizer
+    from keras_albert import train_sentencepiece
+    from keras_albert.export import TFLiteModel
+    from keras_albert.export import export_tflite
+
+    first = export_tflite(classifier, tmp_path / "first.tflite")
+    want = TFLiteModel(first).predict_text(TEXTS)["logits"]
+    before = {name: (tmp_path / name).read_bytes()
+              for name in os.listdir(tmp_path)}
+    other_spm = tmp_path.parent / "other.model"
+    train_sentencepiece(["zebras zigzag across the zoo at dawn",
+                         "quantum physics puzzles every student"] * 40,
+                        other_spm, vocabulary_size=100)
+    other = AlbertClassifier(
+        AlbertBackbone(**dict(TINY_CONFIG, vocabulary_size=100)),
+        num_classes=2, preprocessor=AlbertPreprocessor(
+            AlbertTokenizer(proto=str(other_spm)), sequence_length=16))
+    second = export_tflite(other, tmp_path / "second.tflite")
+    for name, data in before.items():
+        assert (tmp_path / name).read_bytes() == data, name
+    assert sorted(os.listdir(tmp_path)) == sorted(
+        list(before) + ["second.json", "second.spiece.model",
+                        "second.tflite"])
+    np.testing.assert_array_equal(
+        TFLiteModel(first).predict_text(TEXTS)["logits"], want)
+    size = other.preprocessor.tokenizer.vocabulary_size()
+    assert size != classifier.preprocessor.tokenizer.vocabulary_size()
+    assert TFLiteModel(second).preprocessor.tokenizer.vocabulary_size() == (
+        size)
+
+
+def test_tflite_exports_of_the_earlier_layout_still_load(classifier,
+                                                         tmp_path):
+    # Earlier exports wrote `spiece.model` beside the file and named it in
+    # their settings.
+    from keras_albert.export import TFLiteModel
+    from keras_albert.export import export_tflite
+
+    path = export_tflite(classifier, tmp_path / "clf.tflite")
+    want = TFLiteModel(path).predict_text(TEXTS)["logits"]
+    os.rename(tmp_path / "clf.spiece.model", tmp_path / "spiece.model")
+    settings = json.loads((tmp_path / "clf.json").read_text())
+    settings["sentencepiece_model"] = "spiece.model"
+    (tmp_path / "clf.json").write_text(json.dumps(settings))
+    np.testing.assert_array_equal(
+        TFLiteModel(path).predict_text(TEXTS)["logits"], want)
 
 
 def test_tflite_sizes_shrink_with_quantization(tflite_files):
@@ -278,6 +336,7 @@ def test_tflite_export_refuses_a_wrong_conversion(classifier, tmp_path,
         export_tflite(classifier, path)
     assert not path.exists()
     assert not (tmp_path / "broken.json").exists()
+    assert os.listdir(tmp_path) == []  # nor a temporary file
 
 
 def test_bad_quantization_is_rejected(classifier, tmp_path):

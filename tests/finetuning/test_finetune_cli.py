@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 
 import numpy as np
 import pytest
@@ -158,3 +159,43 @@ def test_race_jsonl(preset_dir, tmp_path, capsys):
     assert _run(preset_dir, "race", str(train), out) == 0
     assert "accuracy" in capsys.readouterr().out
     assert AlbertMultipleChoice.from_preset(out).num_choices == 4
+
+
+def test_output_is_written_whole_or_not_at_all(preset_dir, tmp_path,
+                                               monkeypatch, capsys):
+    # Writing the scores fails after the model was saved: --output keeps
+    # the previous model as it was, and no temporary folder stays behind.
+    from keras_albert.cli import main
+    from tests.utils.test_atomic_files import tree
+
+    rows = [(t, "pos") for t in POSITIVE] + [(t, "neg") for t in NEGATIVE]
+    train = _write_tsv(tmp_path / "train.tsv", rows, ("sentence", "label"))
+    out = tmp_path / "runs" / "out"
+    out.parent.mkdir()
+    shutil.copytree(preset_dir, out)
+    (out / "NOTES.md").write_text("kept")
+    before = tree(str(out))
+    dump = json.dump
+
+    def full_disk(obj, f, **kwargs):
+        if "metrics" in obj:
+            raise OSError(28, "No space left on device")
+        return dump(obj, f, **kwargs)
+
+    monkeypatch.setattr(json, "dump", full_disk)
+    status = main(["finetune", "--task", "classify", "--preset", preset_dir,
+                   "--train", train, "--output", str(out), "--epochs", "1",
+                   "--batch-size", "8", "--no-progress"])
+    assert status == 1
+    assert "No space left on device" in capsys.readouterr().err
+    assert tree(str(out)) == before
+    assert os.listdir(out.parent) == ["out"]
+
+    monkeypatch.setattr(json, "dump", dump)
+    assert main(["finetune", "--task", "classify", "--preset", preset_dir,
+                 "--train", train, "--output", str(out), "--epochs", "1",
+                 "--batch-size", "8", "--no-progress"]) == 0
+    names = sorted(os.listdir(out))
+    assert "task.json" in names and "finetune_metrics.json" in names
+    assert (out / "NOTES.md").read_text() == "kept"
+    assert os.listdir(out.parent) == ["out"]
