@@ -17,11 +17,16 @@ they follow from the first `[SEP]`.
 
 import json
 import os
+import re
 
 import numpy as np
 
+from keras_albert.utils.atomic_files import atomic_files
+
 META_FILE = "pretraining_meta.json"
 FORMAT = "keras_albert.pretraining.v1"
+# Names of the shards `write_tfrecords` writes.
+_SHARD_RE = re.compile(r"^pretraining-\d{5}-of-\d{5}\.tfrecord(\.gz)?$")
 
 
 def _int_feature(values):
@@ -73,7 +78,9 @@ def write_tfrecords(examples, output_dir, num_shards=8, masker=None,
             `iter_pretraining_instances`; stored unmasked unless `masker` is
             given) or a `tf.data.Dataset` of contract triples (e.g. from
             `make_pretraining_dataset`; stored with its masks, one pass).
-        output_dir: str. Directory to create/fill.
+        output_dir: str. Directory to create/fill. The shards and
+            `pretraining_meta.json` replace those of an earlier call
+            together, once all are written (other files are kept).
         num_shards: int. Files to spread examples over (round robin), so
             readers can interleave them in parallel.
         masker: optional `NgramMasker` to store fixed masks for instances.
@@ -120,33 +127,43 @@ def write_tfrecords(examples, output_dir, num_shards=8, masker=None,
 
         bar = tqdm(unit="ex", desc="writing TFRecords")
     options = tf.io.TFRecordOptions(compression_type=compression or "")
-    writers = [tf.io.TFRecordWriter(p, options) for p in paths]
-    count, longest = 0, 0
-    try:
-        for token_ids, sop, positions, labels in rows:
-            writers[count % num_shards].write(
-                _serialize(token_ids, sop, positions, labels))
-            count += 1
-            longest = max(longest, len(token_ids))
-            if bar is not None and count % 1000 == 0:
-                bar.update(1000)
-    finally:
-        for w in writers:
-            w.close()
-        if bar is not None:
-            bar.update(count % 1000)
-            bar.close()
-    sequence_length = int(sequence_length or longest)
-    if longest > sequence_length:
-        raise ValueError(f"An example has {longest} tokens, more than "
-                         f"sequence_length={sequence_length}.")
-    meta = {"format": FORMAT, "masked": masked,
-            "sequence_length": sequence_length,
-            "max_predictions_per_seq": max_predictions,
-            "num_examples": count, "num_shards": num_shards,
-            "compression": compression}
-    with open(os.path.join(output_dir, META_FILE), "w") as f:
-        json.dump(meta, f, indent=2)
+    # The shards and their metadata replace a previous set together (meta
+    # last), or not at all; shards of a previous set with another shard
+    # count go too, so readers never mix two sets.
+    names = sorted(
+        {n for n in os.listdir(output_dir) if _SHARD_RE.match(n)}
+        - {os.path.basename(p) for p in paths}
+    ) + [os.path.basename(p) for p in paths] + [META_FILE]
+    with atomic_files(output_dir, names) as staging:
+        writers = [tf.io.TFRecordWriter(
+            os.path.join(staging, os.path.basename(p)), options)
+            for p in paths]
+        count, longest = 0, 0
+        try:
+            for token_ids, sop, positions, labels in rows:
+                writers[count % num_shards].write(
+                    _serialize(token_ids, sop, positions, labels))
+                count += 1
+                longest = max(longest, len(token_ids))
+                if bar is not None and count % 1000 == 0:
+                    bar.update(1000)
+        finally:
+            for w in writers:
+                w.close()
+            if bar is not None:
+                bar.update(count % 1000)
+                bar.close()
+        sequence_length = int(sequence_length or longest)
+        if longest > sequence_length:
+            raise ValueError(f"An example has {longest} tokens, more than "
+                             f"sequence_length={sequence_length}.")
+        meta = {"format": FORMAT, "masked": masked,
+                "sequence_length": sequence_length,
+                "max_predictions_per_seq": max_predictions,
+                "num_examples": count, "num_shards": num_shards,
+                "compression": compression}
+        with open(os.path.join(staging, META_FILE), "w") as f:
+            json.dump(meta, f, indent=2)
     return paths
 
 

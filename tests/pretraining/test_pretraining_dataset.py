@@ -1,5 +1,7 @@
 """Streaming pipeline and TFRecords: the pretraining batch contract."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -219,3 +221,34 @@ def test_tfrecords_static_masks_from_instances(tokenizer, tmp_path):
     rows, slots = np.nonzero(w["mlm"])
     assert (x["token_ids"][rows, x["mask_positions"][rows, slots]]
             != y["mlm"][rows, slots]).mean() > 0.7
+
+
+def test_tfrecords_replace_a_previous_set_whole_or_not_at_all(tokenizer,
+                                                             tmp_path):
+    from tests.utils.test_atomic_files import tree
+
+    def instances():
+        return iter_pretraining_instances(DOCS, tokenizer,
+                                          sequence_length=L, seed=11)
+
+    write_tfrecords(instances(), tmp_path, num_shards=4, progress=False)
+    (tmp_path / "README.txt").write_text("mine")
+    before = tree(str(tmp_path))
+
+    def failing():
+        yield from list(instances())[:5]
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError, match="No space left"):
+        write_tfrecords(failing(), tmp_path, num_shards=2, progress=False)
+    assert tree(str(tmp_path)) == before  # the previous set, untouched
+    assert sorted(os.listdir(tmp_path)) == sorted(before)
+
+    total = count_tfrecord_examples(tmp_path)
+    paths = write_tfrecords(instances(), tmp_path, num_shards=2,
+                            progress=False)
+    # The 4 earlier shards are gone: a reader never mixes two sets.
+    assert sorted(os.listdir(tmp_path)) == sorted(
+        [os.path.basename(p) for p in paths]
+        + ["README.txt", "pretraining_meta.json"])
+    assert count_tfrecord_examples(tmp_path) == total
