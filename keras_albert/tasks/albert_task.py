@@ -371,6 +371,14 @@ class AlbertTask(FunctionalModel, ModelContract):
         x = self._packed_inputs(x)
         y = self._packed_targets(y)
         check_sample_weight(sample_weight)
+        spec = getattr(x, "element_spec", None) if _is_dataset(x) else ()
+        if not isinstance(spec, tuple) and (
+            self._target_classes() is not None
+        ):
+            raise ValueError(
+                f"{type(self).__name__} needs labels to train or evaluate: "
+                "the dataset's batches must be `(x, y)` or `(x, y, "
+                "sample_weight)`; these hold inputs only.")
         if isinstance(x, dict):
             if y is None and self._target_classes() is not None:
                 raise ValueError(
