@@ -125,7 +125,9 @@ def export_saved_model(model, export_dir, preprocessor="auto",
     - `serve_token_ids`: `token_ids`, `segment_ids`, `padding_mask` (int32
       `(batch, length)`, any length up to the backbone's
       `max_sequence_length`; `(batch, choices, length)` for multiple
-      choice) -> the same outputs.
+      choice) -> the same outputs. Ids outside the model's tables, empty
+      or over-long rows and unequal input shapes get an
+      `InvalidArgumentError` with the message Keras raises for them.
 
     The text signatures are written for classifiers and backbones with an
     `AlbertPreprocessor` and `text_signatures=True`; otherwise

@@ -12,6 +12,11 @@ from keras_albert.models.functional_model import FunctionalModel
 from keras_albert.models.model_contract import ModelContract
 from keras_albert.optimizers.finetuning_adamw import finetuning_adamw
 from keras_albert.utils.batch_checks import BatchChecks
+from keras_albert.utils.batch_checks import check_counts
+from keras_albert.utils.fit_inputs import as_arrays
+from keras_albert.utils.fit_inputs import check_batch_size
+from keras_albert.utils.fit_inputs import odd_input_message
+from keras_albert.utils.fit_inputs import split_for_validation
 from keras_albert.utils.label_validation import check_sample_weight
 from keras_albert.utils.label_validation import check_targets
 from keras_albert.utils.text_inputs import as_text_array
@@ -30,79 +35,6 @@ def _as_list(value):
 def _is_dataset(x):
     return type(x).__module__.startswith("tensorflow") and hasattr(
         x, "element_spec"
-    )
-
-
-def _check_batch_size(batch_size):
-    if batch_size is not None and (
-        isinstance(batch_size, bool)
-        or not isinstance(batch_size, (int, np.integer)) or batch_size < 1
-    ):
-        raise ValueError(
-            f"`batch_size` must be a positive integer or None. Received: "
-            f"{batch_size!r}."
-        )
-
-
-def _as_arrays(x):
-    """A dict of (nested) lists as numpy arrays, which Keras takes; rows
-    of unequal length are an error, not a ragged object array."""
-    if not isinstance(x, dict) or not any(
-        isinstance(v, (list, tuple)) for v in x.values()
-    ):
-        return x
-    arrays = {}
-    for key, value in x.items():
-        if not isinstance(value, (list, tuple)):
-            arrays[key] = value
-            continue
-        try:
-            arrays[key] = np.asarray(value)
-        except ValueError:
-            raise ValueError(
-                f"The rows of `{key}` have different lengths; pad them to "
-                "one length (the preprocessor does this, with "
-                "`padding_mask` 0 on the padding)."
-            ) from None
-    return arrays
-
-
-def _describe_odd_input(x):
-    """A message for a list or tuple no task takes, or None."""
-    if isinstance(x, tuple) and len(x) not in (1, 2) and x and all(
-        isinstance(v, (list, tuple, np.ndarray)) for v in x
-    ):
-        return (
-            f"Got a tuple of {len(x)} batches; a text pair is a tuple of "
-            "two batches `(first_texts, second_texts)`."
-        )
-    if not isinstance(x, (list, tuple)) or not x:
-        return None
-    for i, value in enumerate(x):
-        if value is None:
-            return (
-                f"Entry {i} of the batch is None; texts must be strings "
-                "(use '' for an empty text)."
-            )
-    if all(isinstance(v, (list, tuple)) for v in x) and any(
-        isinstance(w, (str, bytes)) for v in x for w in v
-    ):
-        return (
-            "A batch of texts must be a flat list of strings; received a "
-            "list of lists."
-        )
-    if any(isinstance(v, (str, bytes)) for v in x):
-        odd = next(v for v in x if not isinstance(v, (str, bytes)))
-        return (
-            "A batch of texts must hold only strings; found "
-            f"{type(odd).__name__} {odd!r}."
-        )
-    # Numbers, or arrays Keras would match to the inputs by position.
-    return (
-        f"Got a {type(x).__name__} of {type(x[0]).__name__}. Pass the "
-        "task's natural data (e.g. a list of strings), a dict of token "
-        "ids (`token_ids`, `segment_ids`, `padding_mask`) or a "
-        "`tf.data.Dataset`."
     )
 
 
@@ -445,10 +377,10 @@ class AlbertTask(FunctionalModel, ModelContract):
         hold the task's natural data). Every batch Keras will see is
         checked before its compiled step (`BatchChecks`): datasets in
         `tf.data`, generators as they are drawn."""
-        problem = _describe_odd_input(x)
+        problem = odd_input_message(x)
         if problem:
             raise ValueError(problem)
-        x = _as_arrays(self._maybe_map_dataset(x))
+        x = as_arrays(self._maybe_map_dataset(x))
         if _is_dataset(x):
             return self._batch_checks().dataset(x)
         if inspect.isgenerator(x):
@@ -470,12 +402,20 @@ class AlbertTask(FunctionalModel, ModelContract):
         x = self._packed_inputs(x)
         y = self._packed_targets(y)
         check_sample_weight(sample_weight)
+        spec = getattr(x, "element_spec", None) if _is_dataset(x) else ()
+        if not isinstance(spec, tuple) and (
+            self._target_classes() is not None
+        ):
+            raise ValueError(
+                f"{type(self).__name__} needs labels to train or evaluate: "
+                "the dataset's batches must be `(x, y)` or `(x, y, "
+                "sample_weight)`; these hold inputs only.")
         if isinstance(x, dict):
             if y is None and self._target_classes() is not None:
                 raise ValueError(
                     f"{type(self).__name__} needs labels `y` to train or "
                     "evaluate on token inputs (one per example).")
-            self._batch_checks().check_arrays(x, y, sample_weight)
+            check_counts(x, y, sample_weight)
         return x, y, sample_weight
 
     def _maybe_map_dataset(self, x):
@@ -521,45 +461,13 @@ class AlbertTask(FunctionalModel, ModelContract):
             return (x, y) + ((weight,) if weights else ())
         return self._packed_inputs(data)
 
-    def _split_validation(self, x, y, sample_weight, validation_split):
-        """Natural data, labels and weights split like Keras splits
-        arrays: the last `validation_split` fraction (before shuffling)
-        is held out. Returns `(train, validation)`, each `(x, y, w)`."""
-        if not 0 < validation_split < 1:
-            raise ValueError(
-                "`validation_split` must be between 0 and 1. Received: "
-                f"{validation_split}.")
-
-        def rows(values, start, stop):
-            if values is None:
-                return None
-            if is_text_pair(values):
-                return tuple(rows(v, start, stop) for v in values)
-            if isinstance(values, dict):
-                return {k: rows(v, start, stop) for k, v in values.items()}
-            if isinstance(values, str):
-                values = [values]
-            return values[start:stop]
-
-        count = len(next(iter(x.values())) if isinstance(x, dict)
-                    else x[0] if is_text_pair(x)
-                    else [x] if isinstance(x, str) else x)
-        split = int(count * (1 - validation_split))
-        if split in (0, count):
-            raise ValueError(
-                f"`validation_split={validation_split}` of {count} examples "
-                "leaves no training or no validation examples.")
-        return tuple(
-            tuple(rows(v, start, stop) for v in (x, y, sample_weight))
-            for start, stop in ((0, split), (split, count)))
-
     # -- fit / evaluate / predict on any input the task takes -------------
     def fit(self, x=None, y=None, batch_size=None, sample_weight=None,
             validation_data=None, shuffle=True, **kwargs):
-        _check_batch_size(batch_size)
+        check_batch_size(batch_size)
         if self._is_raw_input(x) and kwargs.get("validation_split"):
             # Keras splits arrays only; natural data is split here.
-            (x, y, sample_weight), validation_data = self._split_validation(
+            (x, y, sample_weight), validation_data = split_for_validation(
                 x, y, sample_weight, kwargs.pop("validation_split"))
             if validation_data[2] is None:
                 validation_data = validation_data[:2]
@@ -583,7 +491,7 @@ class AlbertTask(FunctionalModel, ModelContract):
 
     def evaluate(self, x=None, y=None, batch_size=None, sample_weight=None,
                  **kwargs):
-        _check_batch_size(batch_size)
+        check_batch_size(batch_size)
         if self._is_raw_input(x):
             x = self._labelled_raw_dataset(x, y, sample_weight, batch_size)
             y = sample_weight = batch_size = None
@@ -604,7 +512,7 @@ class AlbertTask(FunctionalModel, ModelContract):
         return keras.tree.map_structure(empty, self.output)
 
     def predict(self, x, batch_size=None, **kwargs):
-        _check_batch_size(batch_size)
+        check_batch_size(batch_size)
         if x is None:
             raise ValueError(
                 f"{type(self).__name__}.predict got None; pass a batch of "

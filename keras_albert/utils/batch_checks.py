@@ -65,6 +65,21 @@ def _count(values):
     return shape[0] if shape else None
 
 
+def check_counts(x, y=None, sample_weight=None):
+    """Raises ValueError unless concrete `y` and `sample_weight` have one
+    entry per example of the token dict `x` (Keras' own message lists
+    sizes without saying which is wrong)."""
+    examples = _count(x.get("token_ids")) if isinstance(x, dict) else None
+    for name, values in (("labels in `y`", y),
+                         ("values in `sample_weight`", sample_weight)):
+        count = _count(values)
+        if None not in (examples, count) and count != examples:
+            raise ValueError(
+                f"Got {examples} examples in `x` but {count} {name}; give "
+                "one per example."
+            )
+
+
 @dataclasses.dataclass(frozen=True)
 class BatchChecks:
     """What a model takes, for checking its batches.
@@ -123,19 +138,10 @@ class BatchChecks:
         check_sample_weight(sample_weight)
 
     def check_arrays(self, x, y=None, sample_weight=None):
-        """`check_inputs`, `check_targets` and one label (and weight) per
-        example."""
+        """`check_inputs`, `check_targets` and `check_counts`."""
         self.check_inputs(x)
         self.check_targets(y, sample_weight)
-        examples = _count(x.get("token_ids")) if isinstance(x, dict) else None
-        for name, values in (("labels in `y`", y),
-                             ("values in `sample_weight`", sample_weight)):
-            count = _count(values)
-            if None not in (examples, count) and count != examples:
-                raise ValueError(
-                    f"Got {examples} examples in `x` but {count} {name}; "
-                    "give one per example."
-                )
+        check_counts(x, y, sample_weight)
 
     # -- datasets and generators ----------------------------------------------
     def _check_spec(self, spec):

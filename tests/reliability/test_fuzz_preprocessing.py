@@ -143,7 +143,8 @@ def test_token_classification_preprocessor_aligns_any_words(
         words = (sentence if isinstance(sentence, list)
                  else sentence.split())
         assert len(item.word_positions) == len(words)
-    tags = [data.draw(st.lists(st.integers(0, 2), min_size=len(e.word_positions),
+    tags = [data.draw(st.lists(st.integers(0, 2),
+                               min_size=len(e.word_positions),
                                max_size=len(e.word_positions)))
             for e in encoded]
     rows = [w for e in preprocessor.encode_batch(sentences, tags)

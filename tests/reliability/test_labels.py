@@ -55,7 +55,8 @@ def tasks(spm_path):
 
 
 TEXTS = ["a fine film", "a dull plot"]
-OUT_OF_RANGE = r"Label {} is out of range for {} classes \(valid labels: 0\.\.{}\)"
+OUT_OF_RANGE = (r"Label {} is out of range for {} classes "
+                r"\(valid labels: 0\.\.{}\)")
 
 # (name, task, run(model), error type, words)
 BAD = [

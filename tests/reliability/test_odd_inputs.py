@@ -111,6 +111,10 @@ BAD = [
     ("validation_split leaving nothing", lambda m: m.fit(
         ["a"], [0], validation_split=0.5, verbose=0),
      "leaves no training or no validation examples"),
+    ("fit on a dataset without labels", lambda m: m.fit(
+        _dataset(_ids()), verbose=0),
+     r"needs labels to train or evaluate: the dataset's batches must be "
+     r"`\(x, y\)`"),
     ("tagger batch_size=0", lambda m: m.predict_tags(["a b"],
                                                      batch_size=0),
      "`batch_size` must be >= 1"),
