@@ -3,13 +3,22 @@
 `ci` (the default) is small and derandomized: the same examples on every
 run, the whole fuzz set well under a minute per backend. `thorough`
 explores: `KERAS_ALBERT_FUZZ=thorough pytest tests/reliability -k fuzz`.
-No example database is written (tests run with a read-only tree).
+No example database is kept, and Hypothesis' own files go to a temporary
+directory, not `.hypothesis/` in the source tree.
 """
 
+import atexit
 import os
+import shutil
+import tempfile
 
 from hypothesis import HealthCheck
 from hypothesis import settings
+from hypothesis.configuration import set_hypothesis_home_dir
+
+_HOME = tempfile.mkdtemp(prefix="keras_albert_hypothesis_")
+atexit.register(shutil.rmtree, _HOME, ignore_errors=True)
+set_hypothesis_home_dir(_HOME)
 
 _COMMON = dict(
     deadline=None,
