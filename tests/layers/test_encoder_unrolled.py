@@ -13,11 +13,27 @@ def _encoder():
                                     intermediate_dim=16)
 
 
+def _traced_call(encoder, x, mask):
+    """Calls the encoder the way fit/predict do: on JAX eager calls run
+    unrolled on purpose (a `fori_loop` outside `jit` recompiles every
+    call), so the loop is only taken under `jax.jit`."""
+    if keras.backend.backend() == "jax":
+        import jax
+
+        def call(weights, x, m):
+            return encoder.stateless_call(weights, [], x, padding_mask=m)[0]
+
+        weights = [v.value for v in encoder.trainable_variables]
+        return jax.jit(call)(weights, x, mask)
+    return encoder(x, padding_mask=mask)
+
+
 def test_unrolled_runs_without_the_loop_and_restores_it(monkeypatch):
     encoder = _encoder()
     x = np.random.default_rng(0).normal(size=(2, 5, 8)).astype("float32")
     mask = np.array([[1, 1, 1, 0, 0], [1] * 5])
-    looped = keras.ops.convert_to_numpy(encoder(x, padding_mask=mask))
+    encoder.build((None, None, 8))
+    looped = keras.ops.convert_to_numpy(_traced_call(encoder, x, mask))
 
     def no_loop(*args, **kwargs):
         raise AssertionError("the layer loop ran inside unrolled()")
@@ -26,12 +42,12 @@ def test_unrolled_runs_without_the_loop_and_restores_it(monkeypatch):
     with encoder.unrolled() as same:
         assert same is encoder and not encoder.loop_layers
         np.testing.assert_allclose(
-            keras.ops.convert_to_numpy(encoder(x, padding_mask=mask)),
+            keras.ops.convert_to_numpy(_traced_call(encoder, x, mask)),
             looped, atol=1e-5)
     assert encoder.loop_layers
     assert encoder.get_config()["loop_layers"] is True
     with pytest.raises(AssertionError, match="layer loop ran"):
-        encoder(x, padding_mask=mask)
+        _traced_call(encoder, x, mask)
 
 
 def test_unrolled_restores_the_setting_after_an_error():
