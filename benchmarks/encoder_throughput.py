@@ -75,10 +75,14 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+
+from bench_common import add_common_options
+from bench_common import markdown_table
+from bench_common import parse_marked
+from bench_common import run_subprocess
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULT_MARKER = "@@BENCH_RESULT@@ "
@@ -394,42 +398,6 @@ def _parse_backends(text, torch_compile):
     return plan
 
 
-def _worker_env(backend):
-    env = dict(os.environ)
-    env["KERAS_BACKEND"] = backend or env.get("KERAS_BACKEND", "tensorflow")
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    # The workers import keras_albert from this checkout.
-    env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (REPO_ROOT, env.get("PYTHONPATH")) if p
-    )
-    return env
-
-
-def _run_subprocess(argv, backend, timeout):
-    """(stdout, stderr, returncode or None on timeout)."""
-    try:
-        proc = subprocess.run(
-            argv, env=_worker_env(backend), capture_output=True, text=True,
-            timeout=timeout, cwd=REPO_ROOT,
-        )
-        return proc.stdout, proc.stderr, proc.returncode
-    except subprocess.TimeoutExpired as exc:
-        def text(x):
-            if isinstance(x, bytes):
-                return x.decode("utf-8", "replace")
-            return x or ""
-
-        return text(exc.stdout), text(exc.stderr), None
-
-
-def _parse_marked(stdout, marker):
-    return [
-        json.loads(line[len(marker):])
-        for line in stdout.splitlines()
-        if line.startswith(marker)
-    ]
-
-
 def _tail(text, lines=8):
     return "\n".join(text.strip().splitlines()[-lines:])
 
@@ -456,8 +424,8 @@ def _resolve_config(args, backend):
         )
         return config
     argv = _common_argv(args) + ["--worker", "config"]
-    stdout, stderr, code = _run_subprocess(argv, backend, args.timeout)
-    found = _parse_marked(stdout, CONFIG_MARKER)
+    stdout, stderr, code = run_subprocess(argv, backend, args.timeout)
+    found = parse_marked(stdout, CONFIG_MARKER)
     if not found:
         raise SystemExit(
             f"Could not resolve preset {args.preset!r} (exit {code}):\n"
@@ -475,9 +443,9 @@ def _run_job(args, job, config):
         "--config-json", json.dumps(config),
     ]
     start = time.perf_counter()
-    stdout, stderr, code = _run_subprocess(argv, backend, args.timeout)
+    stdout, stderr, code = run_subprocess(argv, backend, args.timeout)
     wall = time.perf_counter() - start
-    results = _parse_marked(stdout, RESULT_MARKER)
+    results = parse_marked(stdout, RESULT_MARKER)
     done = {r["setting"] for r in results}
     for setting in settings:
         if setting in done:
@@ -576,21 +544,7 @@ def format_table(results):
             f"{r['params'] / 1e6:.2f}M",
             f"{r['load_avg']:.1f}",
         ])
-    widths = [
-        max(len(TABLE_COLUMNS[i]), *(len(row[i]) for row in rows))
-        if rows else len(TABLE_COLUMNS[i])
-        for i in range(len(TABLE_COLUMNS))
-    ]
-
-    def line(cells):
-        return "| " + " | ".join(
-            c.ljust(w) for c, w in zip(cells, widths)
-        ) + " |"
-
-    out = [line(TABLE_COLUMNS),
-           "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
-    out += [line(row) for row in rows]
-    return "\n".join(out)
+    return markdown_table(TABLE_COLUMNS, rows)
 
 
 def parse_table(text):
@@ -713,12 +667,8 @@ def build_parser():
     parser.add_argument("--jobs", type=int, default=None,
                         help="workers run at once (default 1; 3 with "
                              "--quick). Above 1 the timings interfere.")
-    parser.add_argument("--timeout", type=float, default=900,
-                        help="seconds before a worker is killed")
-    parser.add_argument("--json", help="also write all results here")
-    parser.add_argument("-v", "--verbose", action="store_true")
+    add_common_options(parser, timeout=900)
     # Internal: how the parent starts a worker.
-    parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--backend", help=argparse.SUPPRESS)
     parser.add_argument("--settings", help=argparse.SUPPRESS)
     parser.add_argument("--config-json", help=argparse.SUPPRESS)

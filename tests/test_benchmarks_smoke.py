@@ -99,3 +99,61 @@ def test_export_latency_quick_run(tmp_path):
     exact = {r["artifact"]: r["max abs diff"] for r in report["results"]}
     assert exact["tflite float32"] < 1e-4
     assert exact["saved_model ids"] < 1e-5
+
+
+REAL_TEXT_SCRIPT = os.path.join(REPO_ROOT, "benchmarks", "real_text.py")
+
+
+def test_real_text_quick_run(tmp_path):
+    """`real_text.py --quick`: every library reports every workload, the
+    three share one set of weights, and keras_albert variants either ran
+    or say they are not available in this version."""
+    import pytest
+
+    if os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow":
+        pytest.skip("the real-text benchmark's smoke run is on TensorFlow "
+                    "only (its workers are subprocesses; one backend is "
+                    "enough to keep it from rotting)")
+    out_json = tmp_path / "real_text.json"
+    proc = subprocess.run(
+        [sys.executable, REAL_TEXT_SCRIPT, "--quick", "--backend",
+         "tensorflow", "--json", str(out_json)],
+        capture_output=True, text=True, timeout=600, cwd=REPO_ROOT,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
+    assert "real text: 48 texts" in proc.stdout, proc.stdout
+    header, rows = _table_rows(proc.stdout)
+    for column in ("library", "variant", "workload", "1st texts/s",
+                   "warm texts/s", "shapes", "computed/useful",
+                   "peak RSS MB", "vs KerasHub 1st", "vs transformers 1st"):
+        assert column in header
+    workloads = ("first call", "predict real", "predict short", "fit real")
+    measured = {(r["library"], r["workload"]) for r in rows
+                if r["variant"] == "default"}
+    for library in ("keras_albert", "keras_hub", "transformers"):
+        for workload in workloads:
+            assert (library, workload) in measured, (library, workload)
+    variants = {r["variant"] for r in rows if r["library"] == "keras_albert"}
+    assert {"default", "sort_by_length=False", "length_buckets=None",
+            "tokens_per_batch=4096"} <= variants
+    for row in rows:
+        if row["workload"] == "-":
+            assert row["1st s"] == "not available in this version", row
+            continue
+        assert float(row["1st texts/s"]) > 0, row
+        assert float(row["warm texts/s"]) > 0, row
+        assert int(row["shapes"]) >= 1, row
+        assert float(row["computed/useful"]) >= 1.0, row
+        if row["library"] == "keras_hub":
+            assert row["vs KerasHub 1st"] == "1.00", row
+    # KerasHub pads every batch to 512; short sentences waste most of it.
+    short = {r["library"]: float(r["computed/useful"]) for r in rows
+             if r["workload"] == "predict short" and r["variant"] == "default"}
+    assert short["keras_hub"] > short["keras_albert"], short
+
+    report = json.loads(out_json.read_text())
+    # One set of weights: the conversion and transformers agree with ours.
+    assert report["conversion_max_abs_diff"] < 1e-5
+    assert report["keras_albert_vs_transformers_max_abs_diff"] < 1e-4
+    assert not [r for r in report["results"] if r["status"] == "error"]
+    assert report["real_stats"]["count"] == 48
