@@ -28,6 +28,14 @@ TF_ONLY = pytest.mark.skipif(
     reason="exports, XLA and fit cost seconds each: TensorFlow only (CI "
     "budget)",
 )
+# Keras' `Layer.__delattr__` runs `gc.collect()` for every weight that
+# `quantize` deletes: 0.46 s a Dense measured on torch (the largest heap),
+# so each quantized load costs seconds there; the config round trip below
+# covers restoring on torch.
+NOT_TORCH = pytest.mark.skipif(
+    BACKEND == "torch",
+    reason="quantizing costs a gc.collect() per Dense on torch (CI budget)",
+)
 
 TOKENS = {
     "token_ids": np.array([[2, 15, 16, 17, 3, 40, 3, 0],
@@ -86,6 +94,8 @@ def test_quantize_converts_every_dense_and_round_trips_config(name):
 
     config = model.get_config()
     assert set(config[QUANTIZATION_KEY]) == {d.path for d in dense}
+    if name != "classifier":
+        return  # rebuilding is the same code for every task (CI budget)
     rebuilt = cls.from_config(config)
     assert quantized_layers(rebuilt) == quantized_layers(model)
     rebuilt.set_weights(model.get_weights())
@@ -94,6 +104,7 @@ def test_quantize_converts_every_dense_and_round_trips_config(name):
         np.testing.assert_array_equal(got, want)
 
 
+@TF_ONLY
 def test_shared_blocks_are_quantized_once():
     # One attention shared by 3 layers, a feed-forward per layer (full
     # sharing of one block by 2 layers runs in every test above).
@@ -110,6 +121,7 @@ def test_shared_blocks_are_quantized_once():
     assert len(dense) == 1 + 4 + 3 * 2 + 1
 
 
+@NOT_TORCH
 def test_quantized_task_saves_and_loads(tmp_path):
     model = AlbertClassifier(AlbertBackbone(**TINY_CONFIG), num_classes=2)
     model.quantize("int8")
