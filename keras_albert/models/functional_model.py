@@ -85,6 +85,8 @@ class FunctionalModel(keras.Model):
         self._prefer_xla_when_quantized()
 
     def compile(self, *args, jit_compile="auto", **kwargs):
+        """Keras' `compile`; `jit_compile="auto"` means XLA for a quantized
+        model on TensorFlow (see the class docstring)."""
         self._requested_jit_compile = jit_compile
         if jit_compile == "auto" and self._quantized_on_tensorflow():
             jit_compile = True
