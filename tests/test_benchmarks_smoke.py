@@ -157,3 +157,31 @@ def test_real_text_quick_run(tmp_path):
     assert report["keras_albert_vs_transformers_max_abs_diff"] < 1e-4
     assert not [r for r in report["results"] if r["status"] == "error"]
     assert report["real_stats"]["count"] == 48
+
+
+INT8_SCRIPT = os.path.join(REPO_ROOT, "benchmarks", "int8.py")
+
+
+def test_int8_quick_run(tmp_path):
+    import pytest
+
+    backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+    if backend != "tensorflow":
+        pytest.skip("one backend is enough to keep the script alive")
+    out_json = tmp_path / "int8.json"
+    proc = subprocess.run(
+        [sys.executable, INT8_SCRIPT, "--quick", "--no-tflite",
+         "--backends", backend, "--json", str(out_json)],
+        capture_output=True, text=True, timeout=300, cwd=REPO_ROOT,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
+    header, rows = _table_rows(proc.stdout)
+    assert {(r["setting"], r["model"]) for r in rows} == {
+        (s, m) for s in ("graph", "xla") for m in ("keras float",
+                                                   "keras int8")}
+    for row in rows:
+        assert float(row["ms/batch"]) > 0, row
+    results = json.loads(out_json.read_text())["results"]
+    int8 = [r for r in results if r["model"] == "keras int8"]
+    # Quantized on the same weights: close to float, not equal to it.
+    assert all(0 < r["max abs diff"] < 0.05 for r in int8), int8

@@ -8,11 +8,18 @@ from keras import ops
 class AlbertSelfAttention(keras.layers.Layer):
     """Multi-head self-attention followed by residual + LayerNorm.
 
-    Computes `LayerNorm(x + Dropout(Dense(Attention(x))))`. The attention
-    itself goes through `keras.ops.dot_product_attention`, so each backend can
-    pick a fused (flash) kernel. Attention-probability dropout has no fused
-    form, so when it is active (`attention_dropout > 0` and training) the
-    layer falls back to an explicit softmax.
+    Computes `LayerNorm(x + Dropout(Dense(Attention(x))))`. On JAX and
+    PyTorch the attention itself goes through
+    `keras.ops.dot_product_attention`, so the backend can pick a fused
+    kernel. On TensorFlow, which has no fused kernel, Keras' version
+    scales the `(batch, heads, length, length)` scores and masks them
+    through a boolean tensor of that size and a `where`: four extra passes
+    over the largest tensor of the layer. The explicit path used there
+    instead scales the queries and adds a `(batch, 1, 1, length)` bias, one
+    pass, which is what long sequences pay for (see `_explicit_attention`).
+    Attention-probability dropout has no fused form, so while it is active
+    (`attention_dropout > 0` and training) every backend takes the
+    explicit path.
 
     Args:
         hidden_dim: int. Model width `H`; must be divisible by `num_heads`.
@@ -106,7 +113,9 @@ class AlbertSelfAttention(keras.layers.Layer):
             mask = ops.reshape(
                 ops.cast(padding_mask, "bool"), (batch, 1, 1, length)
             )
-        if training and self.attention_dropout > 0:
+        if (training and self.attention_dropout > 0) or (
+            keras.backend.backend() == "tensorflow"
+        ):
             context = self._explicit_attention(q, k, v, mask, training)
         else:
             context = ops.dot_product_attention(q, k, v, mask=mask)
@@ -115,16 +124,24 @@ class AlbertSelfAttention(keras.layers.Layer):
         return self.layer_norm(x + out)
 
     def _explicit_attention(self, q, k, v, mask, training):
-        scale = 1.0 / (self.head_dim ** 0.5)
-        scores = ops.einsum("btnh,bsnh->bnts", q, k) * ops.cast(
-            scale, q.dtype
-        )
+        """softmax(q k^T / sqrt(d) + bias) v, every pass over the
+        `(batch, heads, length, length)` scores counted: the scale goes on
+        `q` (`length x hidden` values, not `length x length x heads`), the
+        mask is an additive `(batch, 1, 1, keys)` bias (one broadcast add,
+        no boolean tensor of the scores' size), softmax in float32 as in
+        `keras.ops.dot_product_attention`."""
+        scale = ops.cast(1.0 / (self.head_dim ** 0.5), q.dtype)
+        scores = ops.einsum("btnh,bsnh->bnts", q * scale, k)
+        if scores.dtype != "float32":
+            scores = ops.cast(scores, "float32")
         if mask is not None:
-            big_negative = ops.cast(-1e9 if q.dtype == "float32" else -3e4,
-                                    scores.dtype)
-            scores = ops.where(mask, scores, big_negative)
-        probs = ops.softmax(ops.cast(scores, "float32"), axis=-1)
-        probs = self.probs_dropout(ops.cast(probs, v.dtype), training=training)
+            # exp(-1e9 - max) is exactly 0 in float32: padded keys get
+            # the same zero weight as with a `where`.
+            scores = scores + (1.0 - ops.cast(mask, "float32")) * -1e9
+        probs = ops.softmax(scores, axis=-1)
+        if probs.dtype != v.dtype:
+            probs = ops.cast(probs, v.dtype)
+        probs = self.probs_dropout(probs, training=training)
         return ops.einsum("bnts,bsnh->btnh", probs, v)
 
     def compute_output_shape(self, input_shape):

@@ -12,6 +12,7 @@ from keras_albert.layers.shared_transformer_encoder import (
 from keras_albert.models.backbone_arguments import check_backbone_arguments
 from keras_albert.models.functional_model import FunctionalModel
 from keras_albert.models.model_contract import ModelContract
+from keras_albert.models.quantization import config_entry
 from keras_albert.presets import loader
 from keras_albert.utils.batch_checks import BatchChecks
 from keras_albert.utils.graph_checks import assert_token_ids
@@ -289,6 +290,8 @@ class AlbertBackbone(FunctionalModel, ModelContract):
             "num_segments": self.num_segments,
             "layer_norm_epsilon": self.layer_norm_epsilon,
             "initializer_range": self.initializer_range,
+            # Which layers `quantize` converted (nothing when float).
+            **config_entry(self),
         }
 
     @classmethod

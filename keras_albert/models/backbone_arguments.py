@@ -60,7 +60,11 @@ _CHECKS = {
 }
 # Keyword arguments every Keras model takes (and `get_config` writes).
 KERAS_ARGUMENTS = ("name", "trainable", "dtype")
-BACKBONE_ARGUMENTS = tuple(_CHECKS) + KERAS_ARGUMENTS
+# Written by a quantized backbone's `get_config` (see `quantization`);
+# `FunctionalModel` checks and applies it.
+QUANTIZATION_ARGUMENT = "quantization"
+BACKBONE_ARGUMENTS = tuple(_CHECKS) + KERAS_ARGUMENTS + (
+    QUANTIZATION_ARGUMENT,)
 
 
 def check_backbone_arguments(arguments):

@@ -31,6 +31,7 @@ from keras_albert.presets.errors import PresetError
 from keras_albert.presets.preset_files import preset_directory
 from keras_albert.presets.registry import ALBERT_PRESETS
 from keras_albert.presets.registry import canonical_preset_name
+from keras_albert.utils import compat
 
 logger = logging.getLogger("keras_albert")
 
@@ -562,7 +563,8 @@ def _check_task_config(task_cls, config, path):
             task_cls.__init__).parameters.items()
         if name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
     }
-    known = set(parameters) | {"name", "trainable", "dtype"}
+    # `quantization`: written by a quantized task (`models/quantization`).
+    known = set(parameters) | {"name", "trainable", "dtype", "quantization"}
     unknown = [key for key in config if key not in known]
     if unknown:
         raise PresetError(unknown_keys_message(
@@ -607,6 +609,17 @@ def save_preset(model, preset_dir, format="keras_albert", tokenizer=None,
     if format not in FORMATS:
         raise ValueError(
             f"Unknown format {format!r}; use one of {', '.join(FORMATS)}."
+        )
+    if format in ("hf", "google") and any(
+        layer.quantization_mode is not None
+        for layer in compat.all_layers(model)
+    ):
+        # Their files hold float kernels; a quantized Dense holds int8
+        # values and scales, which would be written as if they were floats.
+        raise ValueError(
+            f"{type(model).__name__} is quantized (`quantize`); the {format!r} "
+            "format holds float weights only. Save the float model in that "
+            "format, or this one with format='keras_albert'."
         )
     if format == "hf":
         return huggingface.save_hf_preset(model, preset_dir, tokenizer,

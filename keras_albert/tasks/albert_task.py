@@ -10,6 +10,7 @@ from keras_albert.layers.arg_max import ArgMax
 from keras_albert.models.albert_backbone import AlbertBackbone
 from keras_albert.models.functional_model import FunctionalModel
 from keras_albert.models.model_contract import ModelContract
+from keras_albert.models.quantization import config_entry
 from keras_albert.optimizers.finetuning_adamw import finetuning_adamw
 from keras_albert.utils.batch_checks import BatchChecks
 from keras_albert.utils.batch_checks import check_counts
@@ -281,6 +282,9 @@ class AlbertTask(FunctionalModel, ModelContract):
                 keras.saving.serialize_keras_object(self.preprocessor)
                 if self.preprocessor is not None else None
             ),
+            # Which layers `quantize` converted, heads included (nothing
+            # when float).
+            **config_entry(self),
         }
 
     @classmethod

@@ -27,7 +27,8 @@ Accessors, by package:
   `replace_maybe_symbolic_build` and `symbolic_build` (the TensorFlow
   trainer's `_maybe_symbolic_build` and `_symbolic_build`),
   `optimizer_variable_index` (`Optimizer._get_variable_index`),
-  `save_weights_h5` (`saving_lib.H5IOStore` and `_save_state`).
+  `save_weights_h5` (`saving_lib.H5IOStore` and `_save_state`),
+  `all_layers` (`Layer._flatten_layers`: every nested layer once).
 - tensorflow: `convert_variables_to_constants`
   (`tensorflow.python.framework.convert_to_constants`), `in_xla_context`
   (`tensorflow.python.ops.control_flow_util.GraphOrParentsInXlaContext`).
@@ -305,6 +306,14 @@ def optimizer_variable_index(optimizer, variable):
     index = _require(optimizer, "_get_variable_index", "keras",
                      "keras.optimizers.Optimizer._get_variable_index")
     return index(variable)
+
+
+def all_layers(model):
+    """Every layer nested in `model` (not `model` itself), each once even
+    when shared (`Layer._flatten_layers`, what `Model.quantize` walks)."""
+    flatten = _require(model, "_flatten_layers", "keras",
+                       "keras.layers.Layer._flatten_layers")
+    return list(flatten(include_self=False))
 
 
 def save_weights_h5(model, buffer):
