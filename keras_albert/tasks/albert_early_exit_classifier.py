@@ -56,7 +56,7 @@ class AlbertEarlyExitClassifier(AlbertTask):
         num_classes: int. Number of classes; 1 for regression.
         preprocessor: optional `AlbertPreprocessor`.
         patience: int >= 1. Consecutive agreeing exits before an example
-            stops (the paper's best on GLUE: about 6 of 12 layers). Can be
+            stops: larger is slower and closer to the full depth. Can be
             changed on a built model (`model.patience = 4`).
         regression_threshold: float > 0. For `num_classes=1`: the largest
             change between consecutive exits that counts as agreeing.
@@ -72,7 +72,7 @@ class AlbertEarlyExitClassifier(AlbertTask):
         "fine_tuned_classifier/", patience=6, exits_trainable_only=True)
     model.fit(train_texts, train_labels, batch_size=32)
     out = model.predict(["a fine film"])
-    out["logits"], out["layers_used"]  # (1, 2) logits, e.g. [7]
+    out["logits"], out["layers_used"]  # (1, 2) logits; layers run, (1,)
     ```
     """
 
