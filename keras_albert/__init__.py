@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # what type checkers, IDEs and the layering test read
     from keras_albert.presets import PresetError
     from keras_albert.presets import list_presets
     from keras_albert.tasks import AlbertClassifier
+    from keras_albert.tasks import AlbertEarlyExitClassifier
     from keras_albert.tasks import AlbertMaskedLM
     from keras_albert.tasks import AlbertMultipleChoice
     from keras_albert.tasks import AlbertPretrainer
@@ -32,6 +33,7 @@ __getattr__, __dir__, __all__ = lazy_exports(
     {
         "AlbertBackbone": "keras_albert.models",
         "AlbertClassifier": "keras_albert.tasks",
+        "AlbertEarlyExitClassifier": "keras_albert.tasks",
         "AlbertMaskedLM": "keras_albert.tasks",
         "AlbertMultipleChoice": "keras_albert.tasks",
         "AlbertPreprocessor": "keras_albert.preprocessing",

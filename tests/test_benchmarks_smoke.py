@@ -67,19 +67,27 @@ def test_quick_run_prints_parsable_table(tmp_path):
 EXPORT_SCRIPT = os.path.join(REPO_ROOT, "benchmarks", "export_latency.py")
 
 
-def test_export_latency_quick_run(tmp_path):
+def _quick_tensorflow_run(script, *arguments):
+    """Runs `script --quick *arguments` (skipped on other backends: the
+    benchmark runs on TensorFlow); returns its stdout."""
     import pytest
 
     if os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow":
-        pytest.skip("the export benchmark runs on the TensorFlow backend")
-    out_json = tmp_path / "export.json"
+        pytest.skip(f"{os.path.basename(script)} runs on the TensorFlow "
+                    "backend")
     proc = subprocess.run(
-        [sys.executable, EXPORT_SCRIPT, "--quick", "--iters", "1",
-         "--warmup", "0", "--json", str(out_json)],
+        [sys.executable, script, "--quick", *arguments],
         capture_output=True, text=True, timeout=300, cwd=REPO_ROOT,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
-    header, rows = _table_rows(proc.stdout)
+    return proc.stdout
+
+
+def test_export_latency_quick_run(tmp_path):
+    out_json = tmp_path / "export.json"
+    stdout = _quick_tensorflow_run(EXPORT_SCRIPT, "--iters", "1",
+                                   "--warmup", "0", "--json", str(out_json))
+    header, rows = _table_rows(stdout)
     for column in ("artifact", "ms/call", "size MB", "max abs diff",
                    "same labels"):
         assert column in header
@@ -185,3 +193,31 @@ def test_int8_quick_run(tmp_path):
     int8 = [r for r in results if r["model"] == "keras int8"]
     # Quantized on the same weights: close to float, not equal to it.
     assert all(0 < r["max abs diff"] < 0.05 for r in int8), int8
+
+
+EARLY_EXIT_SCRIPT = os.path.join(REPO_ROOT, "benchmarks", "early_exit.py")
+
+
+def test_early_exit_quick_run(tmp_path):
+    out_json = tmp_path / "early_exit.json"
+    header, rows = _table_rows(_quick_tensorflow_run(
+        EARLY_EXIT_SCRIPT, "--json", str(out_json)))
+    for column in ("model", "patience", "accuracy", "mean layers",
+                   "ms batch 1", "speedup batch 1", "texts/s batch 32"):
+        assert column in header
+    report = json.loads(out_json.read_text())
+    layers = report["settings"]["num_layers"]
+    # The full-depth classifier, then every patience 1..num_layers.
+    assert [row["patience"] for row in rows] == ["-"] + [
+        str(p) for p in range(1, layers + 1)]
+    for row in rows:
+        assert 0.0 <= float(row["accuracy"]) <= 1.0, row
+        assert 1.0 <= float(row["mean layers"]) <= layers, row
+        assert float(row["ms batch 1"]) > 0, row
+    # Patience p stops after at least p + 1 layers; full patience runs all
+    # of them and predicts as the full-depth classifier it was built from.
+    for result in report["results"][1:]:
+        assert result["mean_layers"] >= min(result["patience"] + 1, layers)
+    assert report["results"][-1]["mean_layers"] == layers
+    assert report["results"][-1]["accuracy"] == report["results"][0][
+        "accuracy"]

@@ -55,6 +55,7 @@ def serving_model(model, **options):
     | model | outputs |
     |---|---|
     | `AlbertClassifier` | `logits`, `probabilities`, `labels`; regression (`num_classes=1`): `scores` |
+    | `AlbertEarlyExitClassifier` | as `AlbertClassifier` (the exit each example took), plus `layers_used` |
     | `AlbertTokenClassifier` | per piece: `logits`, `probabilities`, `labels` (tag ids; names in the export settings) |
     | `AlbertQuestionAnswerer` | `start_logits`, `end_logits`, best span `span_start`/`span_end` (piece indexes), `span_score`, `null_score` |
     | `AlbertMultipleChoice` | per option: `logits`, `probabilities`; `labels` (the chosen option) |

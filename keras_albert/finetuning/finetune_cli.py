@@ -6,6 +6,9 @@ keras-albert finetune --task classify --preset base \
     --train glue/SST-2/train.tsv --eval glue/SST-2/dev.tsv --output sst2/
 keras-albert finetune --task regress --preset base \
     --train glue/STS-B/train.tsv --eval glue/STS-B/dev.tsv --output stsb/
+keras-albert finetune --task classify --preset sst2/ \
+    --train glue/SST-2/train.tsv --eval glue/SST-2/dev.tsv \
+    --output sst2_pabee/ --early-exit-patience 6 --train-exits-only
 keras-albert finetune --task ner --preset base --train conll/train.txt \
     --eval conll/valid.txt --output ner/ --layer-decay 0.9
 keras-albert finetune --task squad --preset base --train train-v2.0.json \
@@ -95,6 +98,16 @@ def _check_arguments(args):
     if args.weight_decay < 0:
         raise ValueError(
             f"--weight-decay must be >= 0; got {args.weight_decay}.")
+    early_exit = args.early_exit_patience is not None
+    if (early_exit or args.train_exits_only) and args.task not in (
+            "classify", "regress"):
+        raise ValueError(
+            "--early-exit-patience and --train-exits-only apply to "
+            f"--task classify or regress; got --task {args.task}.")
+    if args.train_exits_only and not early_exit:
+        raise ValueError(
+            "--train-exits-only trains the exits of an early-exit model; "
+            "give --early-exit-patience too.")
     for flag, path in (("--train", args.train), ("--eval", args.eval)):
         if path is not None and not os.path.exists(path):
             raise FileNotFoundError(f"{flag} {path}: no such file.")
@@ -164,16 +177,25 @@ def _build(args, train_y, info):
     kwargs = {}
     if args.sequence_length:
         kwargs["sequence_length"] = args.sequence_length
+    classifier_cls = keras_albert.AlbertClassifier
+    if args.early_exit_patience is not None:
+        # PABEE: an exit after every layer; a fine-tuned classifier preset
+        # keeps its head as the last exit.
+        classifier_cls = keras_albert.AlbertEarlyExitClassifier
+        kwargs.update(patience=args.early_exit_patience,
+                      exits_trainable_only=args.train_exits_only)
+        if args.task == "regress":
+            kwargs["regression_threshold"] = args.early_exit_threshold
     if args.task == "classify":
         names = info["label_names"]
         num_classes = len(names) if names else int(np.max(train_y)) + 1
         if names and len(names) >= 2:
             # Saved with the model: predict_labels answers in these names.
             kwargs["label_names"] = names
-        return keras_albert.AlbertClassifier.from_preset(
+        return classifier_cls.from_preset(
             args.preset, num_classes=max(num_classes, 2), **kwargs)
     if args.task == "regress":
-        return keras_albert.AlbertClassifier.from_preset(
+        return classifier_cls.from_preset(
             args.preset, num_classes=1, **kwargs)
     if args.task == "ner":
         return keras_albert.AlbertTokenClassifier.from_preset(
@@ -281,6 +303,20 @@ def add_parser(subparsers):
                         help="squad: overlap between context windows.")
     parser.add_argument("--num-choices", type=_positive_int, default=4,
                         help="race: options per question.")
+    parser.add_argument("--early-exit-patience", type=_positive_int,
+                        default=None, metavar="N",
+                        help="classify/regress: train an early-exit model "
+                             "(PABEE): a classifier after every layer; at "
+                             "inference an input stops once N consecutive "
+                             "layers agree. Reports mean_layers_used.")
+    parser.add_argument("--early-exit-threshold", type=_positive_float,
+                        default=0.1,
+                        help="regress with --early-exit-patience: the "
+                             "largest score change that counts as agreeing.")
+    parser.add_argument("--train-exits-only", action="store_true",
+                        help="with --early-exit-patience on a fine-tuned "
+                             "classifier preset: freeze it and train only "
+                             "the new exits.")
     parser.add_argument("--no-progress", dest="progress",
                         action="store_false",
                         help="One line per epoch instead of a progress bar.")

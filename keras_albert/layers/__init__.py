@@ -10,6 +10,7 @@ from keras_albert.layers.arg_max import ArgMax
 from keras_albert.layers.best_answer_span import BestAnswerSpan
 from keras_albert.layers.factorized_embedding import FactorizedEmbedding
 from keras_albert.layers.masked_lm_head import MaskedLMHead
+from keras_albert.layers.patience_early_exit import PatienceEarlyExit
 from keras_albert.layers.sentence_order_head import SentenceOrderHead
 from keras_albert.layers.shared_transformer_encoder import (
     SharedTransformerEncoder,
@@ -23,6 +24,7 @@ __all__ = [
     "BestAnswerSpan",
     "FactorizedEmbedding",
     "MaskedLMHead",
+    "PatienceEarlyExit",
     "SentenceOrderHead",
     "SharedTransformerEncoder",
     "gelu_approximate",

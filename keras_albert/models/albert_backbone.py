@@ -209,6 +209,15 @@ class AlbertBackbone(FunctionalModel, ModelContract):
         self.initializer_range = float(initializer_range)
 
     def call(self, inputs, training=None, mask=None):
+        return super().call(self.checked_inputs(inputs), training=training,
+                            mask=mask)
+
+    def checked_inputs(self, inputs):
+        """`inputs` (the token-id dict) checked before any gather: static
+        shapes now, and in a TensorFlow graph (tf.function, SavedModel),
+        where values are unknown now, ids and lengths by assertions in the
+        graph. Task models that run the backbone's layers directly (not
+        through `call`) check their inputs here."""
         if isinstance(inputs, dict) and {
             "token_ids", "segment_ids", "padding_mask"
         } <= set(inputs):
@@ -221,8 +230,6 @@ class AlbertBackbone(FunctionalModel, ModelContract):
                 is_concrete(token_ids)
                 or keras.backend.is_keras_tensor(token_ids)
             ):
-                # In a graph (tf.function, SavedModel) values are unknown
-                # now: assert them in the graph, before any gather.
                 checked = assert_token_ids(
                     *(inputs[name] for name in TOKEN_INPUTS),
                     vocabulary_size=self.vocabulary_size,
@@ -237,7 +244,7 @@ class AlbertBackbone(FunctionalModel, ModelContract):
                 "Pass a dict with `token_ids`, `segment_ids` and "
                 "`padding_mask` (an `AlbertPreprocessor` makes one from text)."
             )
-        return super().call(inputs, training=training, mask=mask)
+        return inputs
 
     def predict(self, x, *args, **kwargs):
         """Keras `predict`, with every batch checked first (ids, lengths:

@@ -77,6 +77,53 @@ def test_regress_reports_correlations(preset_dir, tmp_path, capsys):
     assert "pearson" in printed and "spearman" in printed
 
 
+def test_early_exit_exits_train_on_a_fine_tuned_classifier(preset_dir,
+                                                          tmp_path, capsys):
+    from keras_albert import AlbertClassifier
+    from keras_albert import AlbertEarlyExitClassifier
+    from keras_albert.cli import main
+
+    rows = [(t, "pos") for t in POSITIVE] + [(t, "neg") for t in NEGATIVE]
+    train = _write_tsv(tmp_path / "train.tsv", rows, ("sentence", "label"))
+    fine_tuned = AlbertClassifier.from_preset(preset_dir, num_classes=2)
+    fine_tuned.save_to_preset(str(tmp_path / "classifier"))
+    out = str(tmp_path / "early_exit")
+    status = main(["finetune", "--task", "classify", "--preset",
+                   str(tmp_path / "classifier"), "--train", train, "--eval",
+                   train, "--output", out, "--epochs", "1", "--batch-size",
+                   "8", "--early-exit-patience", "1", "--train-exits-only",
+                   "--no-progress"])
+    assert status == 0
+    printed = capsys.readouterr().out
+    assert "mean_layers_used" in printed and "accuracy" in printed
+    with open(os.path.join(out, "finetune_metrics.json")) as f:
+        # Patience 1 on two layers: every text stops after layer 2.
+        assert json.load(f)["metrics"]["mean_layers_used"] == 2.0
+    model = AlbertEarlyExitClassifier.from_preset(out)
+    assert model.patience == 1 and model.exits_trainable_only
+    # The fine-tuned classifier is the last exit, unchanged.
+    np.testing.assert_array_equal(model.head.get_weights()[0],
+                                  fine_tuned.head.get_weights()[0])
+
+
+def test_early_exit_flags_are_checked_first(preset_dir, tmp_path, capsys):
+    from keras_albert.cli import main
+
+    train = _write_tsv(tmp_path / "t.tsv", [("a film", "pos")],
+                       ("sentence", "label"))
+    for extra, message in (
+            (["--task", "ner", "--early-exit-patience", "2"],
+             "apply to --task classify or regress"),
+            (["--task", "classify", "--train-exits-only"],
+             "give --early-exit-patience too")):
+        assert main(["finetune", "--preset", preset_dir, "--train", train,
+                     *extra]) == 1
+        assert message in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["finetune", "--task", "classify", "--preset", preset_dir,
+              "--train", train, "--early-exit-patience", "0"])
+
+
 def test_unlabelled_training_file_is_refused(preset_dir, tmp_path):
     from keras_albert.cli import main
 

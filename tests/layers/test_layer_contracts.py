@@ -245,9 +245,43 @@ def test_best_answer_span(tmp_path):
     )
 
 
+def _early_exit_kwargs(dtype):
+    # The encoder, pooler and last head belong to the owning task model.
+    kwargs = dict(
+        encoder=layers.SharedTransformerEncoder(
+            num_layers=3, hidden_dim=HIDDEN, num_heads=2,
+            intermediate_dim=24, dtype=dtype),
+        pooler=keras.layers.Dense(HIDDEN, activation="tanh", dtype=dtype),
+        head=keras.layers.Dense(3, dtype=dtype),
+        patience=2, regression_threshold=0.5, dropout=0.2,
+        initializer_range=0.05, exits_trainable_only=True,
+    )
+    if dtype is not None:
+        kwargs["dtype"] = dtype
+    return kwargs
+
+
+def test_patience_early_exit(tmp_path):
+    run_layer_test(
+        layers.PatienceEarlyExit,
+        _early_exit_kwargs,
+        {"x": _hidden(), "padding_mask": _padding_mask()},
+        {"logits": (BATCH, 3), "layers_used": (BATCH,),
+         "exit_logits": (BATCH, 3, 3)},
+        tmp_path=tmp_path,
+        # The encoder's 16, pooler and head (2 each), and the stacked
+        # kernel and bias of the exits after layers 1 and 2.
+        expected_num_trainable_weights=16 + 2 + 2 + 2,
+        not_in_config=("encoder", "pooler", "head"),
+        # Saved (and checked) inside AlbertEarlyExitClassifier.
+        run_saving_check=False,
+    )
+
+
 COVERED = {
     "AlbertFeedForward", "AlbertSelfAttention", "AlbertTransformerBlock",
     "ArgMax", "BestAnswerSpan", "FactorizedEmbedding", "MaskedLMHead",
+    "PatienceEarlyExit",
     "SentenceOrderHead", "SharedTransformerEncoder",
 }
 
