@@ -4,9 +4,9 @@ import keras
 
 from keras_albert.preprocessing.albert_preprocessing_layer import (
     AlbertPreprocessingLayer,
-    check_pad_to_multiple_of,
     check_sequence_length,
     check_truncate,
+    set_padding,
 )
 
 try:
@@ -94,9 +94,10 @@ class AlbertMultipleChoicePreprocessor(AlbertPreprocessingLayer):
     the article's sake. `"round_robin"` trims both segments alternately,
     like `AlbertPreprocessor`.
 
-    `L` is the longest packed sequence of the batch (over all options)
-    rounded up to a multiple of `pad_to_multiple_of`, capped at
-    `sequence_length`. Padding is `<pad>` (id 0) with `padding_mask` 0.
+    `L` is the smallest of the `length_buckets` widths that holds the
+    longest packed sequence of the batch (over all options), capped at
+    `sequence_length` (with `length_buckets=None`: that sequence rounded up
+    to a multiple of `pad_to_multiple_of`). Padding is `<pad>` (id 0) with `padding_mask` 0.
     Runs as TF ops inside `tf.data` on every backend; called eagerly it
     returns the backend's tensors.
 
@@ -106,8 +107,11 @@ class AlbertMultipleChoicePreprocessor(AlbertPreprocessingLayer):
         truncate: str. `"article_first"` or `"round_robin"`.
         max_qa_length: int. Most tokens question+option keep with
             `"article_first"` (ALBERT uses 128 at `sequence_length=512`).
-        pad_to_multiple_of: int. Round the batch length up to a multiple of
-            this; 1 pads to the exact longest sequence.
+        pad_to_multiple_of: int. With `length_buckets=None`, round the
+            batch length up to a multiple of this; 1 pads to the exact
+            longest sequence.
+        length_buckets: `"auto"`, None or a list of increasing widths (see
+            `AlbertPreprocessor`).
 
     Example:
     ```python
@@ -137,6 +141,7 @@ class AlbertMultipleChoicePreprocessor(AlbertPreprocessingLayer):
         truncate="article_first",
         max_qa_length=128,
         pad_to_multiple_of=8,
+        length_buckets="auto",
         **kwargs,
     ):
         super().__init__(tokenizer, **kwargs)
@@ -151,7 +156,7 @@ class AlbertMultipleChoicePreprocessor(AlbertPreprocessingLayer):
                 f"{max_qa_length}."
             )
         self.max_qa_length = int(max_qa_length)
-        self.pad_to_multiple_of = check_pad_to_multiple_of(pad_to_multiple_of)
+        set_padding(self, pad_to_multiple_of, length_buckets)
 
     def _fields(self, x):
         """The article, question and options tensors, checked."""
@@ -230,6 +235,33 @@ class AlbertMultipleChoicePreprocessor(AlbertPreprocessingLayer):
         if unbatched:
             article, question = article[None], question[None]
             options = options[None]
+        token_ids, segment_ids = self._combine(article, question, options)
+        batch_size = tf.shape(options)[0]
+        num_choices = tf.shape(options)[1]
+
+        # Rows are (question, option) pairs: regroup them by question.
+        outputs = self._pad_rows(token_ids, segment_ids)
+        shape = tf.stack(
+            [batch_size, num_choices, tf.shape(outputs["token_ids"])[1]]
+        )
+        outputs = {k: tf.reshape(v, shape) for k, v in outputs.items()}
+        if unbatched:
+            outputs = {k: v[0] for k, v in outputs.items()}
+        return outputs
+
+    def _packed_ragged(self, x):
+        article, question, options, unbatched = self._fields(x)
+        if unbatched:
+            raise ValueError(
+                "Packing rows for batching takes a batch of questions, not "
+                "a single one.")
+        token_ids, segment_ids = self._combine(article, question, options)
+        return token_ids, segment_ids, int(options.shape[1])
+
+    def _combine(self, article, question, options):
+        """Ragged `(token_ids, segment_ids)` of `[CLS] article [SEP]
+        question+option [SEP]`, one row per (question, option) pair,
+        question-major, trimmed to `sequence_length`."""
         batch_size = tf.shape(options)[0]
         num_choices = tf.shape(options)[1]
 
@@ -247,18 +279,8 @@ class AlbertMultipleChoicePreprocessor(AlbertPreprocessingLayer):
         )
         qa_ids = ids[batch_size:]
         article_ids, qa_ids = self._trim(article_ids, qa_ids)
-        token_ids, segment_ids = tf_text.combine_segments(
+        return tf_text.combine_segments(
             [article_ids, qa_ids],
             start_of_sequence_id=self.tokenizer.cls_token_id,
             end_of_segment_id=self.tokenizer.sep_token_id,
         )
-
-        # Rows are (question, option) pairs: regroup them by question.
-        outputs = self._pad_rows(token_ids, segment_ids)
-        shape = tf.stack(
-            [batch_size, num_choices, tf.shape(outputs["token_ids"])[1]]
-        )
-        outputs = {k: tf.reshape(v, shape) for k, v in outputs.items()}
-        if unbatched:
-            outputs = {k: v[0] for k, v in outputs.items()}
-        return outputs

@@ -11,6 +11,8 @@ import keras
 
 from keras_albert.utils import compat
 
+from keras_albert.preprocessing.packed_rows import PackedRows
+from keras_albert.preprocessing.padding import check_length_buckets
 from keras_albert.preprocessing.padding import padded_length
 
 try:
@@ -51,6 +53,37 @@ def check_pad_to_multiple_of(pad_to_multiple_of):
     return int(pad_to_multiple_of)
 
 
+def set_padding(preprocessor, pad_to_multiple_of, length_buckets,
+                check_multiple=None):
+    """Checks and sets `pad_to_multiple_of` and `length_buckets` on a
+    preprocessor whose `sequence_length` is set (see `padding`).
+
+    Args:
+        preprocessor: the preprocessor being built.
+        pad_to_multiple_of: int or None (1).
+        length_buckets: `"auto"`, None or increasing widths, at most
+            `sequence_length`.
+        check_multiple: optional callable checking `pad_to_multiple_of`
+            in the preprocessor's own words; `check_pad_to_multiple_of`
+            by default.
+    """
+    check_multiple = check_multiple or check_pad_to_multiple_of
+    preprocessor.pad_to_multiple_of = check_multiple(pad_to_multiple_of)
+    preprocessor.length_buckets = check_length_buckets(
+        length_buckets, preprocessor.sequence_length)
+
+
+def padded_width(preprocessor, longest, sequence_length=None):
+    """The width `preprocessor` pads a batch whose longest row has
+    `longest` tokens to (an int or a TF scalar), by its
+    `pad_to_multiple_of`, `length_buckets` and `sequence_length` (or the
+    `sequence_length` given)."""
+    limit = preprocessor.sequence_length if sequence_length is None else (
+        int(sequence_length))
+    return padded_length(longest, preprocessor.pad_to_multiple_of, limit,
+                         preprocessor.length_buckets)
+
+
 def check_truncate(truncate, strategies):
     """`truncate`, or a ValueError when it is not one of `strategies`."""
     if truncate not in strategies:
@@ -66,8 +99,9 @@ def preprocessor_config(preprocessor, arguments=()):
 
     The keys are, in this order, `tokenizer` (serialized),
     `sequence_length`, the names in `arguments` (each read from the
-    attribute of that name) and `pad_to_multiple_of`: the layout saved
-    presets have, which `from_config` reads back.
+    attribute of that name), `pad_to_multiple_of` and `length_buckets`
+    (a list, JSON's own type): the layout saved presets have, which
+    `from_config` reads back.
     """
     config = {
         "tokenizer": keras.saving.serialize_keras_object(
@@ -77,6 +111,9 @@ def preprocessor_config(preprocessor, arguments=()):
     }
     config.update({name: getattr(preprocessor, name) for name in arguments})
     config["pad_to_multiple_of"] = preprocessor.pad_to_multiple_of
+    buckets = preprocessor.length_buckets
+    config["length_buckets"] = (
+        list(buckets) if isinstance(buckets, tuple) else buckets)
     return config
 
 
@@ -98,8 +135,8 @@ class AlbertPreprocessingLayer(PreprocessingLayer):
     **kwargs)` first, then check their own arguments, each with its own
     messages (the common ones from this module's `check_*` functions), and
     set at least `sequence_length` (the longest packed sequence, specials
-    included) and `pad_to_multiple_of` (batch lengths are rounded up to a
-    multiple of it).
+    included), then `pad_to_multiple_of` and `length_buckets` (the widths
+    batches are padded to; `set_padding`).
 
     `call(x, y=None, sample_weight=None)` packs `x` with the subclass's
     `pack(x)` (TF ops turning strings into the token dict) and keeps the
@@ -107,17 +144,23 @@ class AlbertPreprocessingLayer(PreprocessingLayer):
     `tf.data.Dataset` of labelled examples; a subclass that works another
     way overrides `call` instead.
 
+    A subclass whose rows come from `_packed_ragged(x)` (unpadded ragged
+    token and segment ids) also packs whole datasets once, unpadded
+    (`packed_rows`), for batching by length (`pad_packed` pads a batch of
+    them, exactly as `call` would).
+
     `get_config` saves `tokenizer`, `sequence_length`, the attributes named
-    in `config_arguments` and `pad_to_multiple_of`, in that order; the
-    tokenizer is serialized with it and rebuilt by `from_config`.
+    in `config_arguments`, `pad_to_multiple_of` and `length_buckets`, in
+    that order; the tokenizer is serialized with it and rebuilt by
+    `from_config`.
 
     Args:
         tokenizer: an `AlbertTokenizer`.
         **kwargs: Keras layer arguments (`name`, `dtype`, ...).
     """
 
-    # Constructor arguments besides `tokenizer`, `sequence_length` and
-    # `pad_to_multiple_of` that `get_config` saves; each is read from the
+    # Constructor arguments besides `tokenizer`, `sequence_length`,
+    # `pad_to_multiple_of` and `length_buckets` that `get_config` saves; each is read from the
     # attribute of the same name.
     config_arguments = ()
 
@@ -151,15 +194,15 @@ class AlbertPreprocessingLayer(PreprocessingLayer):
         """Pads packed ragged rows into the int32 token dict.
 
         Returns `{"token_ids", "segment_ids", "padding_mask"}` of shape
-        `(rows, L)`, `L` being the longest row rounded up to a multiple of
-        `pad_to_multiple_of`, capped at `sequence_length`; padding is
+        `(rows, L)`, `L` being the width the longest row is padded to
+        (`padded_width`: a length bucket, or the longest row rounded up to
+        `pad_to_multiple_of`, capped at `sequence_length`); padding is
         `<pad>` with `padding_mask` 0.
         """
         lengths = token_ids.row_lengths()
         # The appended 0 keeps an empty batch valid (length 0).
         longest = tf.reduce_max(tf.concat([lengths, [0]], axis=0))
-        length = padded_length(longest, self.pad_to_multiple_of,
-                               self.sequence_length)
+        length = self.padded_width(longest)
         shape = tf.stack([token_ids.nrows(), length])
         outputs = {
             "token_ids": token_ids.to_tensor(
@@ -169,6 +212,59 @@ class AlbertPreprocessingLayer(PreprocessingLayer):
             "padding_mask": tf.sequence_mask(lengths, length),
         }
         return {k: tf.cast(v, tf.int32) for k, v in outputs.items()}
+
+    def padded_width(self, longest):
+        """The width a batch whose longest row has `longest` tokens is
+        padded to (an int, or a TF scalar for a tensor)."""
+        return padded_width(self, longest)
+
+    # -- packing whole datasets once -----------------------------------------
+    # Examples packed per eager call: bounds the memory of the ragged
+    # intermediates on large training sets.
+    _packing_chunk = 4096
+
+    def _packed_ragged(self, x):
+        """`(token_ids, segment_ids, rows_per_example)` of a batch `x`:
+        ragged int TF tensors of the packed, unpadded rows. Subclasses
+        that support `packed_rows` implement it."""
+        raise NotImplementedError(
+            f"{type(self).__name__} does not pack unpadded rows.")
+
+    @classmethod
+    def packs_rows(cls, preprocessor):
+        """Whether `preprocessor` supports `packed_rows`."""
+        return isinstance(preprocessor, AlbertPreprocessingLayer) and (
+            type(preprocessor)._packed_ragged
+            is not AlbertPreprocessingLayer._packed_ragged)
+
+    def packed_rows(self, x, count):
+        """Packs `count` examples of `x` (what `call` takes, batched: a
+        list or array, a tuple of them, or a dict of them) without
+        padding, eagerly, in chunks.
+
+        Returns:
+            A `PackedRows`; `pad_packed(rows, indices)` pads any batch of
+            it as `call` pads that batch.
+        """
+        parts = []
+        for start in range(0, count, self._packing_chunk):
+            chunk = keras.tree.map_structure(
+                lambda v: v[start:start + self._packing_chunk], x)
+            token_ids, segment_ids, group = self._packed_ragged(chunk)
+            parts.append(PackedRows(
+                token_ids.flat_values.numpy(),
+                segment_ids.flat_values.numpy(),
+                token_ids.row_splits.numpy(),
+                rows_per_example=group,
+            ))
+        return PackedRows.concatenate(parts)
+
+    def pad_packed(self, rows, indices):
+        """The examples `indices` of `rows` (a `PackedRows`) as a padded
+        batch of NumPy int32 arrays, `padded_width` wide."""
+        longest = int(rows.lengths[indices].max(initial=0))
+        return rows.pad(indices, self.padded_width(longest),
+                        self.tokenizer.pad_token_id)
 
     # -- config ------------------------------------------------------------
     def get_config(self):

@@ -4,9 +4,9 @@ import keras
 
 from keras_albert.preprocessing.albert_preprocessing_layer import (
     AlbertPreprocessingLayer,
-    check_pad_to_multiple_of,
     check_sequence_length,
     check_truncate,
+    set_padding,
 )
 from keras_albert.utils.text_inputs import is_text_pair
 
@@ -34,10 +34,11 @@ class AlbertPreprocessor(AlbertPreprocessingLayer):
     shape `(batch, L)`. Segment ids are 0 for `[CLS] a [SEP]` and 1 for
     `b [SEP]`; padding uses `<pad>` (id 0) with `padding_mask` 0.
 
-    `L` is the longest packed sequence in the batch rounded up to a
-    multiple of `pad_to_multiple_of`, capped at `sequence_length`: a batch
-    of short texts is not padded to the maximum length, which saves most of
-    the encoder's compute on typical inputs. Longer inputs are truncated so
+    `L` is the smallest of a few widths (`length_buckets`) that holds the
+    longest packed sequence in the batch, capped at `sequence_length`: a
+    batch of short texts is not padded to the maximum length, which saves
+    most of the encoder's compute on typical inputs, and a compiled model
+    sees a handful of shapes only. Longer inputs are truncated so
     that the total, specials included, fits `sequence_length`:
     `"round_robin"` takes one token at a time from each segment in turn,
     `"waterfall"` lets segment a keep as much as it can first.
@@ -52,9 +53,16 @@ class AlbertPreprocessor(AlbertPreprocessingLayer):
         tokenizer: an `AlbertTokenizer`.
         sequence_length: int. Maximum packed length, specials included.
         truncate: str. `"round_robin"` or `"waterfall"`.
-        pad_to_multiple_of: int. Round the batch length up to a multiple of
-            this (hardware friendlier shapes, fewer distinct shapes to
-            compile). 1 pads to the exact longest sequence.
+        pad_to_multiple_of: int. With `length_buckets=None`, round the
+            batch length up to a multiple of this (hardware friendlier
+            shapes, fewer distinct shapes to compile); 1 pads to the exact
+            longest sequence.
+        length_buckets: `"auto"`, None or a list of increasing widths (at
+            most `sequence_length`). A batch is padded to the smallest
+            width holding its longest sequence (`sequence_length` when
+            none does); `"auto"` is `padding.bucket_lengths(
+            sequence_length)` (16, 24, 32, 48, 64, 96, ...). None pads to
+            the longest sequence rounded up to `pad_to_multiple_of`.
 
     Example:
     ```python
@@ -78,6 +86,7 @@ class AlbertPreprocessor(AlbertPreprocessingLayer):
         sequence_length=512,
         truncate="round_robin",
         pad_to_multiple_of=8,
+        length_buckets="auto",
         **kwargs,
     ):
         super().__init__(tokenizer, **kwargs)
@@ -85,7 +94,7 @@ class AlbertPreprocessor(AlbertPreprocessingLayer):
         self.sequence_length = check_sequence_length(
             sequence_length, 3, "`[CLS] [SEP] [SEP]`"
         )
-        self.pad_to_multiple_of = check_pad_to_multiple_of(pad_to_multiple_of)
+        set_padding(self, pad_to_multiple_of, length_buckets)
 
     def __call__(self, *args, **kwargs):
         # keras_hub's base unpacks any lone 2/3-tuple as `(x, y[, sw])`,
@@ -169,6 +178,24 @@ class AlbertPreprocessor(AlbertPreprocessingLayer):
         segments, unbatched = self._segments(x)
         if unbatched:
             segments = [tf.expand_dims(s, 0) for s in segments]
+        token_ids, segment_ids = self._combine(segments)
+        outputs = self._pad_rows(token_ids, segment_ids)
+        if unbatched:
+            outputs = {k: v[0] for k, v in outputs.items()}
+        return outputs
+
+    def _packed_ragged(self, x):
+        segments, unbatched = self._segments(x)
+        if unbatched:
+            raise ValueError(
+                "Packing rows for batching takes a batch of strings, not a "
+                "single string.")
+        token_ids, segment_ids = self._combine(segments)
+        return token_ids, segment_ids, 1
+
+    def _combine(self, segments):
+        """Ragged `(token_ids, segment_ids)` of `[CLS] a [SEP] (b [SEP])`
+        for batches of strings, trimmed to `sequence_length`."""
         ids = [self._tokenize(s) for s in segments]
 
         # One [CLS] plus one [SEP] per segment are not subject to trimming.
@@ -178,13 +205,8 @@ class AlbertPreprocessor(AlbertPreprocessingLayer):
         else:
             trimmer = tf_text.WaterfallTrimmer(max_seq_length=budget)
         ids = trimmer.trim(ids)
-        token_ids, segment_ids = tf_text.combine_segments(
+        return tf_text.combine_segments(
             ids,
             start_of_sequence_id=self.tokenizer.cls_token_id,
             end_of_segment_id=self.tokenizer.sep_token_id,
         )
-
-        outputs = self._pad_rows(token_ids, segment_ids)
-        if unbatched:
-            outputs = {k: v[0] for k, v in outputs.items()}
-        return outputs

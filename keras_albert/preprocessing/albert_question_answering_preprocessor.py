@@ -18,8 +18,9 @@ from keras_albert.layers.best_answer_span import answer_endpoints
 from keras_albert.layers.best_answer_span import span_score
 from keras_albert.preprocessing.albert_preprocessing_layer import (
     AlbertPreprocessingLayer,
+    set_padding,
 )
-from keras_albert.preprocessing.padding import padded_length
+from keras_albert.preprocessing.length_batching import LengthBatches
 from keras_albert.preprocessing.token_alignment import aligner_for
 from keras_albert.preprocessing.token_alignment import textless_piece_ids
 from keras_albert.preprocessing.windows import sliding_windows
@@ -98,9 +99,12 @@ class AlbertQuestionAnsweringPreprocessor(AlbertPreprocessingLayer):
             windows.
         max_question_length: int. Question pieces kept (the rest is cut;
             see above).
-        pad_to_multiple_of: int. Round a batch's length up to a multiple of
-            this (fewer distinct shapes to compile); 1 pads to the exact
-            longest feature.
+        pad_to_multiple_of: int. With `length_buckets=None`, round a
+            batch's length up to a multiple of this (fewer distinct shapes
+            to compile); 1 pads to the exact longest feature.
+        length_buckets: `"auto"`, None or a list of increasing widths (at
+            most `sequence_length`): a batch is padded to the smallest
+            that holds its longest feature (see `AlbertPreprocessor`).
 
     Example:
     ```python
@@ -126,6 +130,7 @@ class AlbertQuestionAnsweringPreprocessor(AlbertPreprocessingLayer):
         doc_stride=128,
         max_question_length=64,
         pad_to_multiple_of=8,
+        length_buckets="auto",
         **kwargs,
     ):
         super().__init__(tokenizer, **kwargs)
@@ -138,10 +143,10 @@ class AlbertQuestionAnsweringPreprocessor(AlbertPreprocessingLayer):
         self.max_question_length = _positive_int(
             "max_question_length", max_question_length
         )
-        if pad_to_multiple_of is None:
-            pad_to_multiple_of = 1
-        self.pad_to_multiple_of = _positive_int(
-            "pad_to_multiple_of", pad_to_multiple_of
+        set_padding(
+            self, pad_to_multiple_of, length_buckets,
+            check_multiple=lambda value: _positive_int(
+                "pad_to_multiple_of", 1 if value is None else value),
         )
 
     def _question_budget(self):
@@ -295,16 +300,15 @@ class AlbertQuestionAnsweringPreprocessor(AlbertPreprocessingLayer):
         """Pads the features at `indices` (all by default) into a batch.
 
         Returns `{"token_ids", "segment_ids", "padding_mask"}`, int32 numpy
-        arrays of shape `(len(indices), L)`, `L` the longest selected
-        feature rounded up to `pad_to_multiple_of` (at most
+        arrays of shape `(len(indices), L)`, `L` the width the longest
+        selected feature is padded to (`padded_width`; at most
         `sequence_length`, unless a feature is longer).
         """
         if indices is None:
             indices = range(len(features["token_ids"]))
         indices = list(indices)
         lengths = [len(features["token_ids"][i]) for i in indices]
-        width = padded_length(max(lengths, default=0),
-                              self.pad_to_multiple_of, self.sequence_length)
+        width = self.padded_width(max(lengths, default=0))
         batch = {
             key: np.zeros((len(indices), width), "int32")
             for key in FEATURE_KEYS
@@ -338,67 +342,48 @@ class AlbertQuestionAnsweringPreprocessor(AlbertPreprocessingLayer):
         }
 
     def make_dataset(self, features, batch_size=32, shuffle=False,
-                     seed=None):
+                     seed=None, bucket_by_length=False,
+                     tokens_per_batch=None):
         """A `tf.data.Dataset` of padded feature batches (with targets when
-        the features have answers), each padded to its longest feature.
+        the features have answers), each padded to its own width
+        (`pad`).
 
         Args:
             features: the output of `featurize`.
             batch_size: int. Features per batch.
             shuffle: bool. Reshuffle the features every epoch.
             seed: optional int seed for the shuffling.
+            bucket_by_length: bool. Batch features of similar lengths
+                together (less padding): with `shuffle`, batches of similar
+                lengths in a new random order every epoch; without, longest
+                features first.
+            tokens_per_batch: optional int, without `shuffle`: as many
+                features per batch as keep `rows * width` within it
+                (`batch_size` is then ignored).
         """
         import tensorflow as tf
 
         batch_size = _positive_int("batch_size", batch_size)
-        lengths = np.asarray(
-            [len(ids) for ids in features["token_ids"]], "int64"
-        )
-        if not len(lengths):
+        lengths = [len(ids) for ids in features["token_ids"]]
+        if not lengths:
             raise ValueError("No features to make a dataset of.")
-
-        def ragged(key):
-            flat = np.concatenate(
-                [np.asarray(v, "int32") for v in features[key]]
-            )
-            return tf.RaggedTensor.from_row_lengths(flat, lengths)
-
-        columns = {
-            "token_ids": ragged("token_ids"),
-            "segment_ids": ragged("segment_ids"),
-            "padding_mask": tf.RaggedTensor.from_row_lengths(
-                tf.ones([int(lengths.sum())], tf.int32), lengths
-            ),
-        }
+        batches = LengthBatches(
+            lengths, batch_size, shuffle=shuffle, by_length=bucket_by_length,
+            tokens_per_batch=tokens_per_batch,
+            padded_width=self.padded_width, seed=seed)
         has_targets = "start_positions" in features
-        data = (columns, self.targets(features)) if has_targets else columns
-        ds = tf.data.Dataset.from_tensor_slices(data)
-        if shuffle:
-            ds = ds.shuffle(len(lengths), seed=seed,
-                            reshuffle_each_iteration=True)
-        # A batch of ragged rows is padded to its own longest row (rounded
-        # up to `pad_to_multiple_of`), not to `sequence_length`.
-        ds = ds.ragged_batch(batch_size)
-        pad_id = self.tokenizer.pad_token_id
-        multiple = self.pad_to_multiple_of
-        limit = self.sequence_length
 
-        def pad_batch(x, *targets):
-            longest = tf.cast(tf.reduce_max(x["token_ids"].row_lengths()),
-                              tf.int32)
-            width = padded_length(longest, multiple, limit)
-            rows = x["token_ids"].nrows(out_type=tf.int32)
-            shape = tf.stack([rows, width])
-            x = {
-                "token_ids": x["token_ids"].to_tensor(
-                    default_value=pad_id, shape=shape),
-                "segment_ids": x["segment_ids"].to_tensor(shape=shape),
-                "padding_mask": x["padding_mask"].to_tensor(shape=shape),
-            }
-            return (x, *targets) if targets else x
+        def make_batch(indices):
+            x = self.pad(features, indices)
+            return (x, self.targets(features, indices)) if has_targets else x
 
-        ds = ds.map(pad_batch)
-        return ds.prefetch(tf.data.AUTOTUNE)
+        matrix = tf.TensorSpec((None, None), tf.int32)
+        signature = {key: matrix for key in FEATURE_KEYS}
+        if has_targets:
+            vector = tf.TensorSpec((None,), tf.int32)
+            signature = (signature, {START_LOGITS: vector,
+                                     END_LOGITS: vector})
+        return batches.dataset(make_batch, signature)
 
     # -- the layer ---------------------------------------------------------
     def call(self, x, y=None, sample_weight=None):

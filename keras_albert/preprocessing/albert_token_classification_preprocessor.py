@@ -21,12 +21,13 @@ import keras
 import numpy as np
 
 from keras_albert.preprocessing.albert_preprocessing_layer import (
-    check_pad_to_multiple_of,
     check_sequence_length,
     deserialize_tokenizer,
+    padded_width,
     preprocessor_config,
+    set_padding,
 )
-from keras_albert.preprocessing.padding import padded_length
+from keras_albert.preprocessing.length_batching import LengthBatches
 from keras_albert.preprocessing.token_alignment import AlignedTokens
 from keras_albert.preprocessing.token_alignment import aligner_for
 from keras_albert.preprocessing.windows import sliding_windows
@@ -94,8 +95,10 @@ class AlbertTokenClassificationPreprocessor:
     Labels are integer ids, one per word (`AlbertTokenClassifier` maps tag
     strings to ids). Packed batches are dicts of int32 NumPy arrays
     `{"token_ids", "segment_ids", "padding_mask"}` of shape `(rows, L)`,
-    where `L` is the batch's longest row rounded up to a multiple of
-    `pad_to_multiple_of` (at most `sequence_length`), plus, with labels,
+    where `L` is the smallest `length_buckets` width that holds the batch's
+    longest row (with `length_buckets=None`: that row rounded up to a
+    multiple of `pad_to_multiple_of`; at most `sequence_length`), plus,
+    with labels,
     `label_ids` (int32, 0 where ignored) and `label_mask` (float32, 1 on
     the first piece of each word a row is responsible for), ready to be
     Keras' `(x, y, sample_weight)`.
@@ -109,8 +112,12 @@ class AlbertTokenClassificationPreprocessor:
         overlap: int or None. Pieces shared by consecutive windows of a
             long sentence (more context for the words near a window edge,
             more rows). None uses `min(128, (sequence_length - 2) // 2)`.
-        pad_to_multiple_of: int. Round each batch's length up to a multiple
-            of this (fewer distinct shapes to compile).
+        pad_to_multiple_of: int. With `length_buckets=None`, round each
+            batch's length up to a multiple of this (fewer distinct shapes
+            to compile).
+        length_buckets: `"auto"`, None or a list of increasing widths (at
+            most `sequence_length`): a batch is padded to the smallest
+            that holds its longest row (see `AlbertPreprocessor`).
 
     Example:
     ```python
@@ -127,7 +134,7 @@ class AlbertTokenClassificationPreprocessor:
     """
 
     def __init__(self, tokenizer, sequence_length=512, overlap=None,
-                 pad_to_multiple_of=8):
+                 pad_to_multiple_of=8, length_buckets="auto"):
         sequence_length = check_sequence_length(
             sequence_length, 3, "`[CLS]`, one piece and `[SEP]`"
         )
@@ -135,11 +142,16 @@ class AlbertTokenClassificationPreprocessor:
             raise ValueError(
                 f"`overlap` must be >= 0 or None. Received: {overlap}."
             )
-        pad_to_multiple_of = check_pad_to_multiple_of(pad_to_multiple_of)
         self.tokenizer = tokenizer
         self.sequence_length = sequence_length
         self.overlap = None if overlap is None else int(overlap)
-        self.pad_to_multiple_of = pad_to_multiple_of
+        set_padding(self, pad_to_multiple_of, length_buckets)
+
+    def padded_width(self, longest, sequence_length=None):
+        """The width a batch whose longest row has `longest` tokens is
+        padded to (rows of at most `sequence_length`, by default
+        `self.sequence_length`)."""
+        return padded_width(self, longest, sequence_length)
 
     @staticmethod
     def sentence_text(sentence, index=0):
@@ -296,7 +308,7 @@ class AlbertTokenClassificationPreprocessor:
                 f"A row has {longest} tokens, more than sequence_length="
                 f"{limit}; encode with the same sequence_length."
             )
-        length = padded_length(longest, self.pad_to_multiple_of, limit)
+        length = self.padded_width(longest, limit)
         pad_id = self.tokenizer.pad_token_id
         token_ids = np.full((len(windows), length), pad_id, "int32")
         padding_mask = np.zeros((len(windows), length), "int32")
@@ -327,7 +339,8 @@ class AlbertTokenClassificationPreprocessor:
         return self.pack(windows)
 
     def dataset(self, sentences, tags, batch_size=32, shuffle=False,
-                seed=None, sequence_length=None):
+                seed=None, sequence_length=None, bucket_by_length=False,
+                tokens_per_batch=None):
         """A `tf.data.Dataset` of `(x, label_ids, label_mask)` batches.
 
         Rows are padded per batch (see the class docstring), so batches
@@ -340,6 +353,13 @@ class AlbertTokenClassificationPreprocessor:
             shuffle: bool. Shuffle rows each epoch.
             seed: optional int for the shuffling.
             sequence_length: optional override of `self.sequence_length`.
+            bucket_by_length: bool. Batch rows of similar lengths together
+                (less padding): with `shuffle`, batches of similar lengths
+                in a new random order every epoch; without, longest rows
+                first.
+            tokens_per_batch: optional int, without `shuffle`: as many rows
+                per batch as keep `rows * width` within it (`batch_size` is
+                then ignored).
         """
         import tensorflow as tf
 
@@ -352,18 +372,15 @@ class AlbertTokenClassificationPreprocessor:
         windows = [w for e in encoded for w in e.windows]
         if not windows:
             raise ValueError("The sentences hold no words to train on.")
-        rng = np.random.default_rng(seed)
-        num_batches = -(-len(windows) // batch_size)
+        batches = LengthBatches(
+            [len(w["token_ids"]) for w in windows], batch_size,
+            shuffle=shuffle, by_length=bucket_by_length,
+            tokens_per_batch=tokens_per_batch,
+            padded_width=lambda n: self.padded_width(n, sequence_length),
+            seed=seed)
 
-        def batches():
-            order = (
-                rng.permutation(len(windows)) if shuffle
-                else np.arange(len(windows))
-            )
-            for b in range(num_batches):
-                rows = [windows[i]
-                        for i in order[b * batch_size:(b + 1) * batch_size]]
-                yield self.pack(rows, sequence_length)
+        def make_batch(indices):
+            return self.pack([windows[i] for i in indices], sequence_length)
 
         matrix = tf.TensorSpec((None, None), tf.int32)
         signature = (
@@ -372,10 +389,7 @@ class AlbertTokenClassificationPreprocessor:
             matrix,
             tf.TensorSpec((None, None), tf.float32),
         )
-        ds = tf.data.Dataset.from_generator(batches,
-                                            output_signature=signature)
-        # Keras shows progress and sizes epochs from a known cardinality.
-        return ds.apply(tf.data.experimental.assert_cardinality(num_batches))
+        return batches.dataset(make_batch, signature)
 
     # -- config ------------------------------------------------------------
     def get_config(self):

@@ -189,6 +189,11 @@ class AlbertTokenizer(SentencePieceTokenizer):
             proto=proto, sequence_length=sequence_length, dtype=dtype, **kwargs
         )
         self.file_assets = [PROTO_FILENAME]
+        # No weights to build. A task tracks its preprocessor's tokenizer
+        # as a sublayer, and one unbuilt sublayer makes Keras' JAX
+        # `predict` rebuild the model with an eager forward pass (one
+        # compile per op and shape) on every call.
+        self.built = True
 
     def set_proto(self, proto):
         """Loads a SentencePiece model (path or bytes); checks specials."""

@@ -218,8 +218,7 @@ class AlbertMultipleChoice(AlbertTask):
     def _target_classes(self):
         return self.num_choices
 
-    def _raw_dataset(self, x, y=None, sample_weight=None, batch_size=None,
-                     shuffle=False):
+    def _raw_examples(self, x, y=None, sample_weight=None):
         self._require_preprocessor("text")
         fields = self._natural_arrays(x)
         count = len(fields["article"])
@@ -229,9 +228,11 @@ class AlbertMultipleChoice(AlbertTask):
             y = self._check_labels(y, count)
         if sample_weight is not None:
             sample_weight = np.asarray(sample_weight, "float32")
-        return self._preprocessed_dataset(
-            keras.utils.pack_x_y_sample_weight(fields, y, sample_weight),
-            count, batch_size, shuffle)
+            if sample_weight.shape != (count,):
+                raise ValueError(
+                    f"Got {count} questions but `sample_weight` of shape "
+                    f"{sample_weight.shape}; give one weight per question.")
+        return fields, y, sample_weight, count
 
     def _maybe_map_dataset(self, x):
         """Applies the preprocessor to a tf.data dataset of RACE dicts."""

@@ -12,6 +12,11 @@ from keras_albert.preprocessing.albert_question_answering_preprocessor import (
     AlbertQuestionAnsweringPreprocessor,
     split_question_context,
 )
+from keras_albert.preprocessing.length_batching import LengthBatches
+from keras_albert.preprocessing.length_batching import check_flag
+from keras_albert.preprocessing.length_batching import (
+    check_tokens_per_batch,
+)
 from keras_albert.preprocessing.token_alignment import textless_piece_ids
 from keras_albert.tasks.albert_task import AlbertTask
 from keras_albert.utils.text_inputs import is_text_input
@@ -164,9 +169,9 @@ class AlbertQuestionAnswerer(AlbertTask):
         return _is_squad_input(x)
 
     def _raw_dataset(self, x, y=None, sample_weight=None, batch_size=None,
-                     shuffle=False):
+                     shuffle=False, by_length=True, tokens_per_batch=None):
         """Features of `load_squad`'s `(x, y)`, shuffled every epoch when
-        `shuffle`."""
+        `shuffle`, batched by length (see `AlbertTask._raw_dataset`)."""
         if sample_weight is not None:
             raise ValueError(
                 "Sample weights are not supported with questions and "
@@ -174,7 +179,8 @@ class AlbertQuestionAnswerer(AlbertTask):
             )
         features, _ = self._features(x, y)
         return self.preprocessor.make_dataset(
-            features, batch_size=batch_size or 32, shuffle=shuffle
+            features, batch_size=batch_size or 32, shuffle=shuffle,
+            bucket_by_length=by_length, tokens_per_batch=tokens_per_batch,
         )
 
     def _labels_missing_message(self):
@@ -184,7 +190,8 @@ class AlbertQuestionAnswerer(AlbertTask):
             "'answer_start'}] ([] for no answer)."
         )
 
-    def _predict_raw(self, x, batch_size=None, **kwargs):
+    def _predict_raw(self, x, batch_size=None, sort_by_length=True,
+                     tokens_per_batch=None, **kwargs):
         raise ValueError(
             "`predict` takes token dicts; for questions and contexts use "
             "`predict_answers(x)`, which windows long contexts and "
@@ -203,27 +210,32 @@ class AlbertQuestionAnswerer(AlbertTask):
     def _packed_targets(self, y):
         return _position_targets(y)
 
-    def _feature_logits(self, features, batch_size):
+    def _feature_logits(self, features, batch_size, sort_by_length=True,
+                        tokens_per_batch=None):
         """Start/end logit vectors per feature, each as long as its
-        feature."""
-        starts, ends = [], []
-        count = len(features["token_ids"])
-        for first in range(0, count, batch_size):
-            indices = range(first, min(first + batch_size, count))
+        feature; features batched longest first with `sort_by_length`
+        (see `AlbertTask.predict`)."""
+        lengths = [len(ids) for ids in features["token_ids"]]
+        batches = LengthBatches(
+            lengths, batch_size, by_length=sort_by_length,
+            tokens_per_batch=tokens_per_batch,
+            padded_width=self.preprocessor.padded_width)
+        starts, ends = [None] * len(lengths), [None] * len(lengths)
+        for indices in batches.epoch():
             batch = self.preprocessor.pad(features, indices)
             self._check_token_inputs(batch)
             logits = self.predict_on_batch(batch)
             start = keras.ops.convert_to_numpy(logits[START_LOGITS])
             end = keras.ops.convert_to_numpy(logits[END_LOGITS])
             for row, i in enumerate(indices):
-                length = len(features["token_ids"][i])
-                starts.append(start[row, :length])
-                ends.append(end[row, :length])
+                starts[i] = start[row, :lengths[i]]
+                ends[i] = end[row, :lengths[i]]
         return starts, ends
 
     def predict_answers(self, x, batch_size=32, n_best=20,
                         max_answer_length=30, null_score_diff_threshold=0.0,
-                        version_2=None):
+                        version_2=None, sort_by_length=True,
+                        tokens_per_batch=None):
         """The answer to every question, combining all windows of its
         context.
 
@@ -239,6 +251,11 @@ class AlbertQuestionAnswerer(AlbertTask):
             version_2: bool. Allow "no answer" (SQuAD 2.0). None means
                 False here; `task_metrics` infers it from the gold
                 answers.
+            sort_by_length: bool. Batch features longest first (less
+                padding, a few compiled shapes); False keeps their order.
+            tokens_per_batch: optional int: features per model call up to
+                `rows * padded_width <= tokens_per_batch` instead of
+                `batch_size` (see `AlbertTask.predict`).
 
         Returns:
             One dict per question: `text` (an exact substring of its
@@ -252,8 +269,11 @@ class AlbertQuestionAnswerer(AlbertTask):
             raise ValueError(
                 f"`batch_size` must be >= 1. Received: {batch_size}."
             )
+        check_flag("sort_by_length", sort_by_length)
+        check_tokens_per_batch(tokens_per_batch)
         features, contexts = self._features(x)
-        starts, ends = self._feature_logits(features, batch_size)
+        starts, ends = self._feature_logits(
+            features, batch_size, sort_by_length, tokens_per_batch)
         answers = self.preprocessor.decode_answers(
             features, contexts, starts, ends,
             n_best=n_best,

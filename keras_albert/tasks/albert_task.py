@@ -12,6 +12,14 @@ from keras_albert.models.functional_model import FunctionalModel
 from keras_albert.models.model_contract import ModelContract
 from keras_albert.models.quantization import config_entry
 from keras_albert.optimizers.finetuning_adamw import finetuning_adamw
+from keras_albert.preprocessing.albert_preprocessing_layer import (
+    AlbertPreprocessingLayer,
+)
+from keras_albert.preprocessing.length_batching import LengthBatches
+from keras_albert.preprocessing.length_batching import check_flag
+from keras_albert.preprocessing.length_batching import (
+    check_tokens_per_batch,
+)
 from keras_albert.utils.batch_checks import BatchChecks
 from keras_albert.utils.batch_checks import check_counts
 from keras_albert.utils.fit_inputs import as_arrays
@@ -31,6 +39,27 @@ logger = logging.getLogger("keras_albert")
 
 def _as_list(value):
     return list(value) if isinstance(value, (list, tuple)) else value
+
+
+def _target_array(values, integer_dtype):
+    """Targets or weights as a NumPy array for batching by index: floats
+    as float32, integers as `integer_dtype`; None stays None."""
+    if values is None:
+        return None
+    values = np.asarray(values)
+    if values.dtype.kind == "f":
+        return values.astype("float32")
+    if values.dtype.kind in "iub":
+        return values.astype(integer_dtype)
+    return values
+
+
+def _spec(values):
+    """The `tf.TensorSpec` of batches of the rows of `values`."""
+    import tensorflow as tf
+
+    return tf.TensorSpec((None,) + values.shape[1:],
+                         tf.as_dtype(values.dtype))
 
 
 def _is_dataset(x):
@@ -53,8 +82,10 @@ class AlbertTask(FunctionalModel, ModelContract):
 
     When a preprocessor is attached, `fit`, `evaluate` and `predict`
     accept the task's natural data (raw strings or `(text_a, text_b)`
-    pairs here) and `tf.data` datasets of it: it is preprocessed batch by
-    batch inside `tf.data`, padded to the batch's longest sequence.
+    pairs here) and `tf.data` datasets of it. Natural data is packed once
+    and batched by length (`predict`, `fit`); datasets are preprocessed
+    batch by batch inside `tf.data`. Batches are padded to the smallest
+    `length_buckets` width that holds their longest sequence.
     Token-id dicts pass through unchanged (and are range-checked first).
 
     **The task contract** (see `ModelContract`): a subclass is one file
@@ -62,7 +93,8 @@ class AlbertTask(FunctionalModel, ModelContract):
     `task_name` (which registers it: `registered_tasks()`),
     `hf_architecture`, `preprocessor_cls` and `head_arguments`, implements
     the serving hooks, and where its natural data is not raw text
-    overrides `_is_raw_input` and `_raw_dataset` (and `_predict_raw`,
+    overrides `_is_raw_input` and `_raw_examples` or `_raw_dataset` (and
+    `_predict_raw`,
     `_packed_inputs`, `_packed_targets`, `_labels_missing_message` where
     the defaults do not fit). Nothing else in the library lists tasks.
     """
@@ -334,9 +366,10 @@ class AlbertTask(FunctionalModel, ModelContract):
         packs (here raw strings or `(a, b)` pairs)."""
         return is_text_input(x)
 
-    def _raw_dataset(self, x, y=None, sample_weight=None, batch_size=None,
-                     shuffle=False):
-        """A batched, preprocessed `tf.data` dataset of raw input `x`."""
+    def _raw_examples(self, x, y=None, sample_weight=None):
+        """`(inputs, y, sample_weight, count)`: raw input `x` checked and
+        in the batched form the preprocessor packs (NumPy arrays, a tuple
+        or dict of them), with its targets checked against it."""
         # Raw strings and `(a, b)` pairs are what `AlbertPreprocessor`
         # packs, whatever preprocessor class the task itself uses.
         self._require_preprocessor("raw text", "AlbertPreprocessor")
@@ -357,15 +390,72 @@ class AlbertTask(FunctionalModel, ModelContract):
                     f"`{name}`; give one per text."
                 )
         self._batch_checks().check_targets(y, sample_weight)
-        return self._preprocessed_dataset(
-            keras.utils.pack_x_y_sample_weight(x, y, sample_weight),
-            len(y) if y is not None else 1024, batch_size, shuffle)
+        return x, y, sample_weight, count
 
-    def _predict_raw(self, x, batch_size=None, **kwargs):
-        """`predict` on natural data; tasks whose predictions are not one
-        row per packed input (words, windows) override this."""
-        return super().predict(self._raw_dataset(x, batch_size=batch_size),
-                               **kwargs)
+    def _raw_dataset(self, x, y=None, sample_weight=None, batch_size=None,
+                     shuffle=False, by_length=True, tokens_per_batch=None):
+        """A batched, preprocessed `tf.data` dataset of raw input `x`.
+
+        Args:
+            by_length: bool. Batch examples of similar lengths together:
+                with `shuffle`, bucketed shuffling (a new random order of
+                such batches every epoch); without, longest first.
+            tokens_per_batch: int or None. Without `shuffle`: batches of
+                at most this many padded tokens (`batch_size` ignored).
+        """
+        return self._raw_batches(x, y, sample_weight, batch_size, shuffle,
+                                 by_length, tokens_per_batch)[0]
+
+    def _raw_batches(self, x, y=None, sample_weight=None, batch_size=None,
+                     shuffle=False, by_length=True, tokens_per_batch=None):
+        """`(dataset, batches)`: `_raw_dataset` and its `LengthBatches`
+        (None for a preprocessor that cannot pack rows ahead, whose
+        dataset keeps input order)."""
+        inputs, y, sample_weight, count = self._raw_examples(
+            x, y, sample_weight)
+        preprocessor = self.preprocessor
+        if not AlbertPreprocessingLayer.packs_rows(preprocessor):
+            # Another preprocessor: packed batch by batch, in input order.
+            return self._preprocessed_dataset(
+                keras.utils.pack_x_y_sample_weight(inputs, y, sample_weight),
+                count, batch_size, shuffle), None
+        import tensorflow as tf
+
+        # Tokenized and packed once, unpadded: the lengths pick the
+        # batches, and each batch is padded to its own width.
+        rows = preprocessor.packed_rows(inputs, count)
+        batches = LengthBatches(
+            rows.lengths, batch_size, shuffle=shuffle, by_length=by_length,
+            tokens_per_batch=tokens_per_batch,
+            padded_width=preprocessor.padded_width)
+        y = _target_array(y, "int32")
+        sample_weight = _target_array(sample_weight, "float32")
+
+        def make_batch(indices):
+            return keras.utils.pack_x_y_sample_weight(
+                preprocessor.pad_packed(rows, indices),
+                None if y is None else y[indices],
+                None if sample_weight is None else sample_weight[indices])
+
+        group = rows.rows_per_example
+        token_shape = (None, None) if group == 1 else (None, group, None)
+        signature = keras.utils.pack_x_y_sample_weight(
+            {key: tf.TensorSpec(token_shape, tf.int32)
+             for key in ("token_ids", "segment_ids", "padding_mask")},
+            None if y is None else _spec(y),
+            None if sample_weight is None else _spec(sample_weight))
+        return batches.dataset(make_batch, signature), batches
+
+    def _predict_raw(self, x, batch_size=None, sort_by_length=True,
+                     tokens_per_batch=None, **kwargs):
+        """`predict` on natural data, batched by length and returned in
+        the caller's order; tasks whose predictions are not one row per
+        packed input (words, windows) override this."""
+        dataset, batches = self._raw_batches(
+            x, batch_size=batch_size, by_length=sort_by_length,
+            tokens_per_batch=tokens_per_batch)
+        outputs = super().predict(dataset, **kwargs)
+        return outputs if batches is None else batches.restore(outputs)
 
     def _labels_missing_message(self):
         """The error for raw inputs without labels in fit/evaluate."""
@@ -449,10 +539,12 @@ class AlbertTask(FunctionalModel, ModelContract):
             .prefetch(tf.data.AUTOTUNE)
 
     def _labelled_raw_dataset(self, x, y, sample_weight, batch_size,
-                              shuffle=False):
+                              shuffle=False, by_length=True,
+                              tokens_per_batch=None):
         if y is None:
             raise ValueError(self._labels_missing_message())
-        return self._raw_dataset(x, y, sample_weight, batch_size, shuffle)
+        return self._raw_dataset(x, y, sample_weight, batch_size, shuffle,
+                                 by_length, tokens_per_batch)
 
     def _prepare_validation(self, data, batch_size):
         if isinstance(data, (tuple, list)) and len(data) in (2, 3):
@@ -467,8 +559,21 @@ class AlbertTask(FunctionalModel, ModelContract):
 
     # -- fit / evaluate / predict on any input the task takes -------------
     def fit(self, x=None, y=None, batch_size=None, sample_weight=None,
-            validation_data=None, shuffle=True, **kwargs):
+            validation_data=None, shuffle=True, bucket_by_length=True,
+            **kwargs):
+        """Keras `fit`, also on the task's natural data (raw text, ...).
+
+        On natural data each batch is padded to its own width, and with
+        `bucket_by_length` (the default) holds examples of similar lengths:
+        every epoch the examples are shuffled, sorted by length within
+        windows of 50 batches and cut into batches, which come in a new
+        random order (much less padding than plain shuffling, still a new
+        composition and order every epoch). `bucket_by_length=False`
+        shuffles plainly. Raw `validation_data` is batched longest first,
+        like `evaluate`. Other inputs pass to Keras as they are.
+        """
         check_batch_size(batch_size)
+        bucket_by_length = check_flag("bucket_by_length", bucket_by_length)
         if self._is_raw_input(x) and kwargs.get("validation_split"):
             # Keras splits arrays only; natural data is split here.
             (x, y, sample_weight), validation_data = split_for_validation(
@@ -481,7 +586,7 @@ class AlbertTask(FunctionalModel, ModelContract):
                                                        batch_size)
         if self._is_raw_input(x):
             x = self._labelled_raw_dataset(x, y, sample_weight, batch_size,
-                                           shuffle)
+                                           bool(shuffle), bucket_by_length)
             # Shuffled above; Keras ignores `shuffle` for datasets anyway.
             y = sample_weight = batch_size = None
         else:
@@ -494,12 +599,24 @@ class AlbertTask(FunctionalModel, ModelContract):
         )
 
     def evaluate(self, x=None, y=None, batch_size=None, sample_weight=None,
-                 **kwargs):
+                 sort_by_length=True, tokens_per_batch=None, **kwargs):
+        """Keras `evaluate`, also on the task's natural data.
+
+        On natural data, `sort_by_length` (the default) batches examples
+        longest first (the metrics do not depend on the order) and
+        `tokens_per_batch` caps `rows * padded_width` per batch instead of
+        `batch_size` rows; see `predict`.
+        """
         check_batch_size(batch_size)
+        sort_by_length = check_flag("sort_by_length", sort_by_length)
+        tokens_per_batch = check_tokens_per_batch(tokens_per_batch)
         if self._is_raw_input(x):
-            x = self._labelled_raw_dataset(x, y, sample_weight, batch_size)
+            x = self._labelled_raw_dataset(x, y, sample_weight, batch_size,
+                                           False, sort_by_length,
+                                           tokens_per_batch)
             y = sample_weight = batch_size = None
         else:
+            self._no_token_budget(tokens_per_batch)
             x, y, sample_weight = self._packed_data(x, y, sample_weight)
         return super().evaluate(
             x=x, y=y, batch_size=batch_size, sample_weight=sample_weight,
@@ -515,8 +632,32 @@ class AlbertTask(FunctionalModel, ModelContract):
 
         return keras.tree.map_structure(empty, self.output)
 
-    def predict(self, x, batch_size=None, **kwargs):
+    def predict(self, x, batch_size=None, sort_by_length=True,
+                tokens_per_batch=None, **kwargs):
+        """Keras `predict`, also on the task's natural data (raw text,
+        ...), returned in the caller's order.
+
+        On natural data the examples are tokenized once and, with
+        `sort_by_length` (the default), batched longest first, so a batch
+        holds texts of similar lengths and is padded to one of a few
+        widths (the preprocessor's `length_buckets`): less padding to
+        compute and a few compiled shapes. `sort_by_length=False` batches
+        them in input order.
+
+        Args:
+            x: natural data, token dicts or a dataset.
+            batch_size: int. Examples per batch (default 32).
+            sort_by_length: bool. See above.
+            tokens_per_batch: int or None. Natural data only: each batch
+                holds as many examples as keep `rows * padded_width <=
+                tokens_per_batch` (more short texts per batch, fewer long
+                ones; an example longer than that gets a batch of its
+                own); `batch_size` is then ignored.
+            **kwargs: Keras `predict` arguments (`verbose`, ...).
+        """
         check_batch_size(batch_size)
+        sort_by_length = check_flag("sort_by_length", sort_by_length)
+        tokens_per_batch = check_tokens_per_batch(tokens_per_batch)
         if x is None:
             raise ValueError(
                 f"{type(self).__name__}.predict got None; pass a batch of "
@@ -524,6 +665,19 @@ class AlbertTask(FunctionalModel, ModelContract):
         if is_empty_batch(x):
             return self._empty_prediction()
         if self._is_raw_input(x):
-            return self._predict_raw(x, batch_size=batch_size, **kwargs)
+            return self._predict_raw(
+                x, batch_size=batch_size, sort_by_length=sort_by_length,
+                tokens_per_batch=tokens_per_batch, **kwargs)
+        self._no_token_budget(tokens_per_batch)
         return super().predict(self._packed_inputs(x), batch_size=batch_size,
                                **kwargs)
+
+    def _no_token_budget(self, tokens_per_batch):
+        """A ValueError for `tokens_per_batch` with inputs that are not
+        natural data (they come batched or padded already)."""
+        if tokens_per_batch is not None:
+            raise ValueError(
+                "`tokens_per_batch` applies to the task's natural data (raw "
+                f"text, ...), which {type(self).__name__} batches itself; "
+                "token dicts and datasets are batched by `batch_size` or "
+                "by the dataset.")

@@ -11,6 +11,11 @@ from keras_albert.metrics.sequence_labeling import token_accuracy
 from keras_albert.preprocessing import (
     albert_token_classification_preprocessor as token_preprocessing,
 )
+from keras_albert.preprocessing.length_batching import LengthBatches
+from keras_albert.preprocessing.length_batching import check_flag
+from keras_albert.preprocessing.length_batching import (
+    check_tokens_per_batch,
+)
 from keras_albert.tasks import word_tagging
 from keras_albert.tasks.albert_task import AlbertTask
 from keras_albert.tasks.word_tagging import OUTSIDE
@@ -225,9 +230,10 @@ class AlbertTokenClassifier(AlbertTask):
         return as_sentences(x) is not None
 
     def _raw_dataset(self, x, y=None, sample_weight=None, batch_size=None,
-                     shuffle=False):
+                     shuffle=False, by_length=True, tokens_per_batch=None):
         """Rows of sentences (word lists or whitespace-split strings) and
-        their tags; a long sentence may take several rows."""
+        their tags; a long sentence may take several rows, batched by
+        length (see `AlbertTask._raw_dataset`)."""
         if sample_weight is not None:
             raise ValueError(
                 "`sample_weight` is not supported with sentences: the "
@@ -238,6 +244,7 @@ class AlbertTokenClassifier(AlbertTask):
             sentences, self._tag_ids(y, len(sentences)),
             batch_size=batch_size or 32, shuffle=shuffle,
             sequence_length=self._sequence_length(),
+            bucket_by_length=by_length, tokens_per_batch=tokens_per_batch,
         )
 
     def _labels_missing_message(self):
@@ -246,10 +253,12 @@ class AlbertTokenClassifier(AlbertTask):
             "one list of tag strings per sentence."
         )
 
-    def _predict_raw(self, x, batch_size=None, **kwargs):
+    def _predict_raw(self, x, batch_size=None, sort_by_length=True,
+                     tokens_per_batch=None, **kwargs):
         """A list with one `(num_words, num_labels)` array per sentence:
         each word's first-piece logits (NaN for a word with no piece)."""
-        return self._word_logits(as_sentences(x), batch_size)[1]
+        return self._word_logits(as_sentences(x), batch_size,
+                                 sort_by_length, tokens_per_batch)[1]
 
     def _empty_prediction(self):
         return []
@@ -287,23 +296,33 @@ class AlbertTokenClassifier(AlbertTask):
             return super().fit(*args, **kwargs)
 
     # -- inference -------------------------------------------------------
-    def _word_logits(self, sentences, batch_size=32):
+    def _word_logits(self, sentences, batch_size=32, sort_by_length=True,
+                     tokens_per_batch=None):
         """`(encoded, logits)`: per sentence its `EncodedSentence` and a
         `(num_words, num_labels)` float32 array of first-piece logits (NaN
-        rows for words that produced no piece)."""
+        rows for words that produced no piece). Rows (windows) are batched
+        longest first with `sort_by_length`, `tokens_per_batch` capping
+        rows times padded width (see `AlbertTask.predict`)."""
         preprocessor = self._require_preprocessor("words or text")
         batch_size = 32 if batch_size is None else int(batch_size)
         if batch_size < 1:
             raise ValueError(f"`batch_size` must be >= 1. Got {batch_size}.")
+        check_flag("sort_by_length", sort_by_length)
+        check_tokens_per_batch(tokens_per_batch)
         length = self._sequence_length()
         encoded = preprocessor.encode_batch(sentences, sequence_length=length)
         rows = [(i, w) for i, e in enumerate(encoded)
                 for w in range(len(e.windows))]
-        # Similar lengths in one batch: less padding to compute.
-        rows.sort(key=lambda r: len(encoded[r[0]].windows[r[1]]["token_ids"]))
+        # Similar lengths in one batch: less padding to compute, and a
+        # few padded widths (compiled shapes).
+        batches = LengthBatches(
+            [len(encoded[i].windows[w]["token_ids"]) for i, w in rows],
+            batch_size, by_length=sort_by_length,
+            tokens_per_batch=tokens_per_batch,
+            padded_width=lambda n: preprocessor.padded_width(n, length))
         row_logits = {}
-        for b in range(0, len(rows), batch_size):
-            chunk = rows[b:b + batch_size]
+        for indices in batches.epoch():
+            chunk = [rows[r] for r in indices]
             x = preprocessor.pack(
                 [encoded[i].windows[w] for i, w in chunk], length
             )
@@ -319,8 +338,9 @@ class AlbertTokenClassifier(AlbertTask):
         # deletes (e.g. a lone combining accent); nothing was predicted.
         return OUTSIDE if OUTSIDE in self._label_ids else self._labels[0]
 
-    def _tags_and_scores(self, sentences, batch_size):
-        encoded, logits = self._word_logits(sentences, batch_size)
+    def _tags_and_scores(self, sentences, batch_size, tokens_per_batch=None):
+        encoded, logits = self._word_logits(
+            sentences, batch_size, tokens_per_batch=tokens_per_batch)
         return [
             (e, *word_tagging.word_tags(rows, self._labels,
                                          self._fallback_tag()))
@@ -340,7 +360,7 @@ class AlbertTokenClassifier(AlbertTask):
             )
         return sentences, single
 
-    def predict_tags(self, sentences, batch_size=32):
+    def predict_tags(self, sentences, batch_size=32, tokens_per_batch=None):
         """One tag per word for each sentence.
 
         Args:
@@ -348,6 +368,9 @@ class AlbertTokenClassifier(AlbertTask):
                 string (words = its whitespace-separated parts); a lone
                 string gives that sentence's tags only.
             batch_size: rows per forward pass.
+            tokens_per_batch: optional int: rows per forward pass up to
+                `rows * padded_width <= tokens_per_batch` instead of
+                `batch_size` (see `predict`).
 
         Returns:
             A list of tag lists (one tag per word).
@@ -355,7 +378,8 @@ class AlbertTokenClassifier(AlbertTask):
         sentences, single = self._one_or_many(sentences)
         if not sentences:
             return []
-        tags = [t for _, t, _ in self._tags_and_scores(sentences, batch_size)]
+        tags = [t for _, t, _ in self._tags_and_scores(
+            sentences, batch_size, tokens_per_batch)]
         return tags[0] if single else tags
 
     def _scheme(self, extra_tags=()):
@@ -368,7 +392,7 @@ class AlbertTokenClassifier(AlbertTask):
                 "tag sets."
             ) from None
 
-    def predict_entities(self, texts, batch_size=32):
+    def predict_entities(self, texts, batch_size=32, tokens_per_batch=None):
         """Named entities with exact character spans.
 
         Each word is tagged by its first piece and the tags are decoded
@@ -381,6 +405,7 @@ class AlbertTokenClassifier(AlbertTask):
             texts: a list of strings (or of word lists); a lone string gives
                 that text's entities only.
             batch_size: rows per forward pass.
+            tokens_per_batch: optional int (see `predict_tags`).
 
         Returns:
             Per text, a list of dicts `{"label", "text", "start", "end",
@@ -393,7 +418,8 @@ class AlbertTokenClassifier(AlbertTask):
         scheme = self._scheme()
         results = [
             word_tagging.decode_entities(e, tags, scores, scheme)
-            for e, tags, scores in self._tags_and_scores(texts, batch_size)
+            for e, tags, scores in self._tags_and_scores(
+                texts, batch_size, tokens_per_batch)
         ]
         return results[0] if single else results
 

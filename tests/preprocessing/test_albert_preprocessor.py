@@ -87,16 +87,25 @@ def test_single_truncation(tokenizer, truncate):
 
 
 def test_dynamic_padding(tokenizer):
+    # The default pads to the smallest of a few widths ("auto" buckets:
+    # 16, 24, 32, 48, ...) that holds the batch's longest sequence.
     pre = AlbertPreprocessor(tokenizer, sequence_length=512)
     out = _np(pre(["hi", "the fox"]))
-    assert out["token_ids"].shape[1] == 8
+    assert out["token_ids"].shape[1] == 16
     medium = "the quick brown fox jumps over the lazy dog"
-    longer = _np(pre(["hi", medium]))
     length = len(_ids(tokenizer, medium)) + 2
     assert length > 8
+    assert _np(pre(["hi", medium]))["token_ids"].shape[1] == min(
+        w for w in (16, 24, 32, 48, 64) if w >= length)
+    # `length_buckets=None`: the longest rounded up to `pad_to_multiple_of`.
+    pre = AlbertPreprocessor(tokenizer, sequence_length=512,
+                             length_buckets=None)
+    out = _np(pre(["hi", "the fox"]))
+    assert out["token_ids"].shape[1] == 8
+    longer = _np(pre(["hi", medium]))
     assert longer["token_ids"].shape[1] == -(-length // 8) * 8 < 64
     exact = AlbertPreprocessor(tokenizer, sequence_length=512,
-                               pad_to_multiple_of=1)
+                               pad_to_multiple_of=1, length_buckets=None)
     assert _np(exact(["hi", medium]))["token_ids"].shape[1] == length
     capped = _np(AlbertPreprocessor(tokenizer, sequence_length=30)([LONG_A]))
     assert capped["token_ids"].shape[1] == 30
@@ -135,8 +144,8 @@ def test_runs_in_tf_data(tokenizer):
     assert len(batches) == 2
     (x0, _), (x1, y1) = batches
     assert y1.numpy().tolist() == [0, 1]
-    # Each batch pads to its own longest sequence.
-    assert x0["token_ids"].shape[1] == 8
+    # Each batch pads to its own longest sequence's bucket.
+    assert x0["token_ids"].shape[1] == 16
     assert x1["token_ids"].shape[1] == 32
     eager = _np(pre(texts[2:]))
     np.testing.assert_array_equal(x1["token_ids"].numpy(), eager["token_ids"])
@@ -175,9 +184,10 @@ def test_tokenizer_with_its_own_sequence_length(spm_path):
     a = _np(AlbertPreprocessor(padded, sequence_length=64)(x))
     b = _np(AlbertPreprocessor(plain, sequence_length=64)(x))
     # The tokenizer's own truncation applies first; its padding is dropped.
+    # Padded to the smallest "auto" width, 16.
     assert a["token_ids"][0].tolist() == (
-        [CLS] + _ids(plain, x[0])[:4] + [SEP] + [0, 0])
-    np.testing.assert_array_equal(a["token_ids"][1], b["token_ids"][1, :8])
+        [CLS] + _ids(plain, x[0])[:4] + [SEP] + [0] * 10)
+    np.testing.assert_array_equal(a["token_ids"][1], b["token_ids"][1, :16])
 
 
 def test_bad_arguments(tokenizer, tmp_path):

@@ -74,7 +74,7 @@ def test_albert_token_classification_preprocessor(tokenizer, tmp_path):
     run_preprocessor_test(
         AlbertTokenClassificationPreprocessor,
         dict(tokenizer=tokenizer, sequence_length=12, overlap=2,
-             pad_to_multiple_of=4),
+             pad_to_multiple_of=4, length_buckets=[4, 8]),
         sentences,
         # Long sentences take several rows (windows): the row count
         # depends on the text.
@@ -112,7 +112,7 @@ def test_albert_multiple_choice_preprocessor(tokenizer, tmp_path):
     run_preprocessor_test(
         AlbertMultipleChoicePreprocessor,
         dict(tokenizer=tokenizer, sequence_length=24, truncate="round_robin",
-             max_qa_length=8, pad_to_multiple_of=4),
+             max_qa_length=8, pad_to_multiple_of=4, length_buckets=None),
         x,
         _token_dict((2, 3, 24)),
         tmp_path=tmp_path,

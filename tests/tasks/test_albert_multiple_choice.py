@@ -144,14 +144,15 @@ def test_layout_blank_filling_and_shapes(tokenizer):
             assert out["padding_mask"][b, c].tolist() == (
                 [1] * n + [0] * (length - n))
 
-    # Dynamic padding: a short batch gets a short length.
+    # Dynamic padding: a short batch gets a short length (the smallest
+    # "auto" width, 16).
     short = _np(pre({"article": ["a"], "question": ["b"],
                      "options": [["c", "d", "e"]]}))
-    assert short["token_ids"].shape == (1, 3, 8)
+    assert short["token_ids"].shape == (1, 3, 16)
     # Unbatched input gives (num_choices, L).
     single = _np(pre({"article": "a", "question": "b",
                       "options": ["c", "d"]}))
-    assert single["token_ids"].shape == (2, 8)
+    assert single["token_ids"].shape == (2, 16)
 
 
 def test_truncation_keeps_question_and_option(tokenizer):

@@ -502,7 +502,7 @@ def test_token_dicts_and_datasets_pass_through(tokenizer, tiny_config):
 def test_preset_round_trip_is_identical(tokenizer, tiny_config, tmp_path):
     pre = AlbertQuestionAnsweringPreprocessor(
         tokenizer, sequence_length=32, doc_stride=8, max_question_length=8,
-        pad_to_multiple_of=4)
+        pad_to_multiple_of=4, length_buckets=[8, 16])
     model = AlbertQuestionAnswerer(AlbertBackbone(**tiny_config),
                                    preprocessor=pre)
     x, _ = _synthetic_squad(5, seed=2)
@@ -526,8 +526,8 @@ def test_preset_round_trip_is_identical(tokenizer, tiny_config, tmp_path):
     loaded = restored.preprocessor
     assert isinstance(loaded, AlbertQuestionAnsweringPreprocessor)
     assert (loaded.sequence_length, loaded.doc_stride,
-            loaded.max_question_length, loaded.pad_to_multiple_of) == (
-        32, 8, 8, 4)
+            loaded.max_question_length, loaded.pad_to_multiple_of,
+            loaded.length_buckets) == (32, 8, 8, 4, (8, 16))
     assert loaded.tokenizer.proto == tokenizer.proto
     assert restored.predict_answers(x, n_best=5) == answers
 
