@@ -152,11 +152,10 @@ def test_evaluate_does_not_depend_on_the_order(tokenizer, tiny_config):
     plain = regressor.evaluate(TEXTS, scores, sort_by_length=False, **kwargs)
     got = regressor.evaluate(TEXTS, scores, **kwargs)
     for key in plain:
-        # Pearson's r from float32 running sums: an untrained regressor's
-        # near-constant predictions leave its variance to cancellation,
-        # which the summation order moves in the 4th digit.
-        tolerance = dict(rtol=2e-3) if key == "pearson" else dict(atol=ATOL)
-        np.testing.assert_allclose(got[key], plain[key], **tolerance)
+        # Pearson's r merges centred moments, so an untrained regressor's
+        # near-constant predictions give the same r in any batch order.
+        np.testing.assert_allclose(got[key], plain[key], atol=ATOL,
+                                   rtol=1e-4)
 
 
 @tensorflow_only
