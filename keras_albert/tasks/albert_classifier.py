@@ -8,11 +8,12 @@ from keras_albert.metrics.pearson_correlation import PearsonCorrelation
 from keras_albert.preprocessing.albert_preprocessor import AlbertPreprocessor
 from keras_albert.presets import keras_hub_format
 from keras_albert.tasks.albert_task import AlbertTask
+from keras_albert.tasks.class_predictions import ClassPredictions
 from keras_albert.utils import config_checks
 
 
 @keras.saving.register_keras_serializable(package="keras_albert")
-class AlbertClassifier(AlbertTask):
+class AlbertClassifier(ClassPredictions, AlbertTask):
     """ALBERT with a dense head on the pooled `[CLS]` vector.
 
     `predict` returns logits `(batch, num_classes)`; `predict_proba` the
@@ -100,45 +101,11 @@ class AlbertClassifier(AlbertTask):
         return super().from_preset(preset, load_weights=load_weights,
                                    **kwargs)
 
-    def predict_proba(self, x, batch_size=32, **kwargs):
-        """Class probabilities `(batch, num_classes)` as a NumPy array: the
-        softmax of the logits (a head built with an activation returns its
-        own outputs).
-
-        Args:
-            x: what `predict` takes: strings, `(text_a, text_b)` pairs,
-                token dicts or a dataset.
-            batch_size: int. Examples per batch.
-            **kwargs: passed to `predict` (e.g. `verbose`; default 0).
-        """
-        import numpy as np
-
-        if self.num_classes == 1:
-            raise ValueError(
-                "A regressor (num_classes=1) has no class probabilities; "
-                "`predict` returns its scores.")
-        kwargs.setdefault("verbose", 0)
-        outputs = self.predict(x, batch_size=batch_size, **kwargs)
+    def _class_probabilities(self, outputs):
+        # A head built with an activation returns its own probabilities.
         if self.activation is None:
-            outputs = keras.ops.softmax(outputs, axis=-1)
-        return np.asarray(keras.ops.convert_to_numpy(outputs))
-
-    def predict_labels(self, x, batch_size=32, **kwargs):
-        """The most probable class per example: a NumPy array of names
-        when the model has `label_names`, else of class ids.
-
-        Args:
-            x: what `predict` takes.
-            batch_size: int. Examples per batch.
-            **kwargs: passed to `predict` (e.g. `verbose`; default 0).
-        """
-        import numpy as np
-
-        ids = np.argmax(self.predict_proba(x, batch_size=batch_size,
-                                           **kwargs), axis=-1)
-        if self._label_names is None:
-            return ids
-        return np.asarray(self._label_names)[ids]
+            return keras.ops.softmax(outputs, axis=-1)
+        return outputs
 
     def compile(self, optimizer="auto", loss="auto", metrics="auto", **kwargs):
         """`compile()` with ALBERT fine-tuning defaults for `"auto"`:

@@ -17,13 +17,14 @@ from keras_albert.preprocessing.albert_preprocessor import AlbertPreprocessor
 from keras_albert.tasks.albert_classifier import AlbertClassifier
 from keras_albert.tasks.albert_classifier import _checked_label_names
 from keras_albert.tasks.albert_task import AlbertTask
+from keras_albert.tasks.class_predictions import ClassPredictions
 from keras_albert.utils import config_checks
 
 logger = logging.getLogger("keras_albert")
 
 
 @keras.saving.register_keras_serializable(package="keras_albert")
-class AlbertEarlyExitClassifier(AlbertTask):
+class AlbertEarlyExitClassifier(ClassPredictions, AlbertTask):
     """ALBERT with a classifier after every layer that stops each input as
     soon as its prediction is stable: fewer layers for easy inputs.
 
@@ -270,37 +271,9 @@ class AlbertEarlyExitClassifier(AlbertTask):
         return super().compute_metrics(x, y, y_pred["logits"], sample_weight)
 
     # -- predictions -------------------------------------------------------
-    def predict_proba(self, x, batch_size=32, **kwargs):
-        """Class probabilities `(batch, num_classes)` (softmax of the
-        logits each example exited with) as a NumPy array.
-
-        Args:
-            x: what `predict` takes: strings, `(text_a, text_b)` pairs,
-                token dicts or a dataset.
-            batch_size: int. Examples per batch.
-            **kwargs: passed to `predict` (e.g. `verbose`; default 0).
-        """
-        import numpy as np
-
-        if self.num_classes == 1:
-            raise ValueError(
-                "A regressor (num_classes=1) has no class probabilities; "
-                "`predict` returns its scores.")
-        kwargs.setdefault("verbose", 0)
-        logits = self.predict(x, batch_size=batch_size, **kwargs)["logits"]
-        return np.asarray(keras.ops.convert_to_numpy(
-            keras.ops.softmax(logits, axis=-1)))
-
-    def predict_labels(self, x, batch_size=32, **kwargs):
-        """The predicted class per example: names when the model has
-        `label_names`, else class ids (see `predict_proba`)."""
-        import numpy as np
-
-        ids = np.argmax(self.predict_proba(x, batch_size=batch_size,
-                                           **kwargs), axis=-1)
-        if self._label_names is None:
-            return ids
-        return np.asarray(self._label_names)[ids]
+    def _class_probabilities(self, outputs):
+        # The logits each example exited with.
+        return keras.ops.softmax(outputs["logits"], axis=-1)
 
     def task_metrics(self, x, y, batch_size=32):
         """GLUE's scores (as `AlbertClassifier.task_metrics`) of the
