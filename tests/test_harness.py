@@ -236,7 +236,10 @@ def tokenizer(spm_path):
 
 def _run_preprocessor(cls, tokenizer, tmp_path):
     test_case.run_preprocessor_test(
-        cls, {"tokenizer": tokenizer, "sequence_length": 16}, TEXTS,
+        # Widths rounded to 8 (not the "auto" buckets, which give a single
+        # width of 16 here): a batch of one then shows its padding.
+        cls, {"tokenizer": tokenizer, "sequence_length": 16,
+              "length_buckets": None}, TEXTS,
         TOKEN_DICT, tmp_path=tmp_path, labels=np.array([0, 1]),
     )
 

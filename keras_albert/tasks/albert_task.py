@@ -569,7 +569,7 @@ class AlbertTask(FunctionalModel, ModelContract):
         windows of 50 batches and cut into batches, which come in a new
         random order (much less padding than plain shuffling, still a new
         composition and order every epoch). `bucket_by_length=False`
-        shuffles plainly. Raw `validation_data` is batched longest first,
+        shuffles plainly; `shuffle=False` keeps the caller's order. Raw `validation_data` is batched longest first,
         like `evaluate`. Other inputs pass to Keras as they are.
         """
         check_batch_size(batch_size)
@@ -585,8 +585,11 @@ class AlbertTask(FunctionalModel, ModelContract):
             validation_data = self._prepare_validation(validation_data,
                                                        batch_size)
         if self._is_raw_input(x):
-            x = self._labelled_raw_dataset(x, y, sample_weight, batch_size,
-                                           bool(shuffle), bucket_by_length)
+            # `shuffle=False` keeps the caller's order (and batches), as
+            # Keras does: bucketing is a way of shuffling.
+            x = self._labelled_raw_dataset(
+                x, y, sample_weight, batch_size, bool(shuffle),
+                bucket_by_length and bool(shuffle))
             # Shuffled above; Keras ignores `shuffle` for datasets anyway.
             y = sample_weight = batch_size = None
         else:
