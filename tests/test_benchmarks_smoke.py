@@ -66,18 +66,31 @@ def test_quick_run_prints_parsable_table(tmp_path):
 
 EXPORT_SCRIPT = os.path.join(REPO_ROOT, "benchmarks", "export_latency.py")
 
+# The other smoke runs are TensorFlow subprocesses that set their own
+# backend, so they run from one test environment only: the one named by
+# KERAS_ALBERT_SMOKE_ENV (tox.ini: torch, its shortest environment), else
+# the tensorflow one.
+SMOKE_ENV = os.environ.get("KERAS_ALBERT_SMOKE_ENV", "tensorflow")
 
-def _quick_tensorflow_run(script, *arguments):
-    """Runs `script --quick *arguments` (skipped on other backends: the
-    benchmark runs on TensorFlow); returns its stdout."""
+
+def _tensorflow_subprocess_env(script):
+    """The environment of a TensorFlow smoke run of `script`; skips the
+    test outside the `SMOKE_ENV` test environment."""
     import pytest
 
-    if os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow":
-        pytest.skip(f"{os.path.basename(script)} runs on the TensorFlow "
-                    "backend")
+    if os.environ.get("KERAS_BACKEND", "tensorflow") != SMOKE_ENV:
+        pytest.skip(f"{os.path.basename(script)}'s smoke run is a TensorFlow "
+                    f"subprocess, run from the {SMOKE_ENV} environment")
+    return dict(os.environ, KERAS_BACKEND="tensorflow")
+
+
+def _quick_tensorflow_run(script, *arguments):
+    """Runs `script --quick *arguments` on TensorFlow (see `SMOKE_ENV`);
+    returns its stdout."""
+    env = _tensorflow_subprocess_env(script)
     proc = subprocess.run(
         [sys.executable, script, "--quick", *arguments],
-        capture_output=True, text=True, timeout=300, cwd=REPO_ROOT,
+        capture_output=True, text=True, timeout=300, cwd=REPO_ROOT, env=env,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
     return proc.stdout
@@ -116,17 +129,12 @@ def test_real_text_quick_run(tmp_path):
     """`real_text.py --quick`: every library reports every workload, the
     three share one set of weights, and keras_albert variants either ran
     or say they are not available in this version."""
-    import pytest
-
-    if os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow":
-        pytest.skip("the real-text benchmark's smoke run is on TensorFlow "
-                    "only (its workers are subprocesses; one backend is "
-                    "enough to keep it from rotting)")
+    env = _tensorflow_subprocess_env(REAL_TEXT_SCRIPT)
     out_json = tmp_path / "real_text.json"
     proc = subprocess.run(
         [sys.executable, REAL_TEXT_SCRIPT, "--quick", "--backend",
          "tensorflow", "--json", str(out_json)],
-        capture_output=True, text=True, timeout=600, cwd=REPO_ROOT,
+        capture_output=True, text=True, timeout=600, cwd=REPO_ROOT, env=env,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
     assert "real text: 48 texts" in proc.stdout, proc.stdout
@@ -171,16 +179,12 @@ INT8_SCRIPT = os.path.join(REPO_ROOT, "benchmarks", "int8.py")
 
 
 def test_int8_quick_run(tmp_path):
-    import pytest
-
-    backend = os.environ.get("KERAS_BACKEND", "tensorflow")
-    if backend != "tensorflow":
-        pytest.skip("one backend is enough to keep the script alive")
+    env = _tensorflow_subprocess_env(INT8_SCRIPT)
     out_json = tmp_path / "int8.json"
     proc = subprocess.run(
         [sys.executable, INT8_SCRIPT, "--quick", "--no-tflite",
-         "--backends", backend, "--json", str(out_json)],
-        capture_output=True, text=True, timeout=300, cwd=REPO_ROOT,
+         "--backends", "tensorflow", "--json", str(out_json)],
+        capture_output=True, text=True, timeout=300, cwd=REPO_ROOT, env=env,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
     header, rows = _table_rows(proc.stdout)
