@@ -4,6 +4,7 @@ import json
 import os
 import shutil
 
+import keras
 import numpy as np
 import pytest
 
@@ -23,6 +24,9 @@ def preset_dir(spm_path, tmp_path_factory):
     from keras_albert.presets.loader import save_preset
 
     path = str(tmp_path_factory.mktemp("preset") / "tiny")
+    # A module fixture is built before the per-test seeding: seed it here,
+    # or its weights depend on the tests that ran before.
+    keras.utils.set_random_seed(0)
     save_preset(AlbertBackbone(**TINY_CONFIG), path,
                 tokenizer=AlbertTokenizer(proto=spm_path))
     return path
@@ -45,8 +49,11 @@ def test_classify_prints_metrics_and_saves_a_preset(preset_dir, tmp_path,
     out = str(tmp_path / "out")
     status = main(["finetune", "--task", "classify", "--preset", preset_dir,
                    "--train", train, "--eval", dev, "--output", out,
-                   "--epochs", "12", "--batch-size", "8",
-                   "--learning-rate", "3e-3", "--layer-decay", "0.9",
+                   # 20 epochs at 1e-3 learn from each of 8 random
+                   # initialisations tried on every backend; 12 at 3e-3
+                   # failed on 3 of 8.
+                   "--epochs", "20", "--batch-size", "8",
+                   "--learning-rate", "1e-3", "--layer-decay", "0.9",
                    "--seed", "0", "--no-progress"])
     assert status == 0
     printed = capsys.readouterr().out
