@@ -21,6 +21,8 @@ from keras_albert.models.quantization import QUANTIZATION_KEY
 from keras_albert.models.quantization import quantized_layers
 from keras_albert.utils import compat
 from tests.conftest import TINY_CONFIG
+from tests.tasks.test_task_contracts import MASKED
+from tests.tasks.test_task_contracts import TOKENS
 
 BACKEND = keras.backend.backend()
 TF_ONLY = pytest.mark.skipif(
@@ -37,16 +39,6 @@ NOT_TORCH = pytest.mark.skipif(
     reason="quantizing costs a gc.collect() per Dense on torch (CI budget)",
 )
 
-TOKENS = {
-    "token_ids": np.array([[2, 15, 16, 17, 3, 40, 3, 0],
-                           [2, 99, 3, 0, 0, 0, 0, 0]], "int32"),
-    "segment_ids": np.array([[0, 0, 0, 0, 0, 1, 1, 0],
-                             [0, 0, 0, 0, 0, 0, 0, 0]], "int32"),
-    "padding_mask": np.array([[1, 1, 1, 1, 1, 1, 1, 0],
-                              [1, 1, 1, 0, 0, 0, 0, 0]], "int32"),
-}
-MASKED = dict(TOKENS, mask_positions=np.array([[1, 3, 5], [1, 0, 0]],
-                                              "int32"))
 CHOICES = {key: np.stack([value, value[::-1]], axis=1)
            for key, value in TOKENS.items()}
 # task -> (class, head arguments, inputs). The classifier runs on every
