@@ -9,7 +9,10 @@ libraries), fed Python strings, for:
 - `keras_albert`: `AlbertClassifier` at its defaults, and with each
   length optimisation switched off in turn -- `sort_by_length=False`
   (`predict`; `fit` then gets `bucket_by_length=False`), `length_buckets=None`
-  (the preprocessor pads to the longest row of a batch again) -- plus
+  (the preprocessor pads to the longest row of a batch again),
+  `split_widths=False` (inference batches fill up across padded widths, as
+  on a model that compiles every shape, instead of keeping widths apart;
+  no public argument: the task's choice is replaced) -- plus
   `tokens_per_batch=N` (`predict` batches by a token budget instead of a row
   count). A variant whose option the running keras_albert does not have
   (checked with `inspect.signature`) is listed as "not available in this
@@ -124,6 +127,7 @@ makes numbers pessimistic and noisy.
 """
 
 import argparse
+import contextlib
 import gc
 import inspect
 import json
@@ -197,6 +201,12 @@ def variant_specs(tokens_per_batch):
         ("length_buckets=None", dict(
             needs=("preprocessor.length_buckets",),
             predict={}, fit={}, preprocessor={"length_buckets": None})),
+        # No public argument: batches filled across padded widths (what
+        # a model that compiles every shape does) instead of kept apart.
+        ("split_widths=False", dict(
+            needs=("batching.split_widths",),
+            predict={}, fit={}, preprocessor={},
+            batching={"split_widths": False})),
         (f"tokens_per_batch={tokens_per_batch}", dict(
             needs=("predict.tokens_per_batch",),
             predict={"tokens_per_batch": tokens_per_batch},
@@ -204,13 +214,14 @@ def variant_specs(tokens_per_batch):
     ]
 
 
-def expected_workloads(variant, spec, quick, skip_fit, capabilities):
+def expected_workloads(variant, spec, quick, skip_fit, capabilities,
+                       wanted=WORKLOADS):
     """The workloads a keras_albert variant (or, with `spec["fit"] == {}`,
-    any library) runs."""
-    workloads = list(WORKLOADS)
+    any library) runs, of those `wanted`."""
+    workloads = [w for w in WORKLOADS if w in wanted]
     if quick and variant != "default":
         # Smoke runs check each variant's plumbing where it matters.
-        workloads = ["predict real"]
+        workloads = [w for w in workloads if w == "predict real"]
     if (skip_fit or spec.get("fit") is None
             or any(not capabilities.get(need)
                    for need in spec.get("fit_needs", ()))):
@@ -224,6 +235,7 @@ def _capabilities():
     count)."""
     from keras_albert import AlbertClassifier
     from keras_albert import AlbertPreprocessor
+    from keras_albert.tasks.albert_task import AlbertTask
 
     def named(function):
         return {
@@ -239,6 +251,7 @@ def _capabilities():
         "predict.tokens_per_batch": "tokens_per_batch" in predict,
         "fit.bucket_by_length": "bucket_by_length" in fit,
         "preprocessor.length_buckets": "length_buckets" in preprocessor,
+        "batching.split_widths": hasattr(AlbertTask, "_split_widths"),
     }
 
 
@@ -476,9 +489,29 @@ def run_keras_worker(args, prep):
     for variant in variants:
         spec = specs[variant]
         workloads = expected_workloads(variant, spec, args.quick,
-                                       args.skip_fit, prep["capabilities"])
-        _run_keras_variant(args, prep, variant, spec, workloads, recorder,
-                           keras)
+                                       args.skip_fit, prep["capabilities"],
+                                       args.workloads)
+        with _batching_defaults(spec.get("batching")):
+            _run_keras_variant(args, prep, variant, spec, workloads,
+                               recorder, keras)
+
+
+@contextlib.contextmanager
+def _batching_defaults(options):
+    """Inside the block, tasks batch with `options` (variants of choices
+    that have no public argument): `split_widths` replaces the task's own
+    choice (`AlbertTask._split_widths`)."""
+    if not options:
+        yield
+        return
+    from keras_albert.tasks.albert_task import AlbertTask
+
+    original = AlbertTask._split_widths
+    AlbertTask._split_widths = lambda self: options["split_widths"]
+    try:
+        yield
+    finally:
+        AlbertTask._split_widths = original
 
 
 def _run_keras_variant(args, prep, variant, spec, workloads, recorder,
@@ -723,6 +756,7 @@ def _run_worker_process(args, worker, backend, variant="default",
         "--tokens-per-batch", str(args.tokens_per_batch),
         "--vocabulary-size", str(args.vocabulary_size),
         "--seed", str(args.seed),
+        "--workloads", ",".join(args.workloads),
     ]
     if prep_path:
         argv += ["--prep", prep_path]
@@ -900,7 +934,8 @@ def _selected_variants(args):
     if unknown:
         raise SystemExit(
             f"Unknown variant(s) {', '.join(sorted(unknown))}; use "
-            "default, sort_by_length, length_buckets, tokens_per_batch."
+            "default, sort_by_length, length_buckets, split_widths, "
+            "tokens_per_batch."
         )
     return [(n, s) for n, s in specs
             if n in wanted or n.split("=")[0] in wanted]
@@ -937,7 +972,7 @@ def run_parent(args):
                 if all(prep["capabilities"].get(n) for n in spec["needs"]):
                     runnable.append((name, expected_workloads(
                         name, spec, args.quick, args.skip_fit,
-                        prep["capabilities"])))
+                        prep["capabilities"], args.workloads)))
                 else:
                     results.append(dict(
                         library="keras_albert", variant=name,
@@ -950,7 +985,8 @@ def run_parent(args):
                 jobs += [("keras_albert", args.backend, [item])
                          for item in runnable]
         plain = expected_workloads("default", dict(fit={}), args.quick,
-                                   args.skip_fit, prep["capabilities"])
+                                   args.skip_fit, prep["capabilities"],
+                                   args.workloads)
         if "keras_hub" in only:
             jobs.append(("keras_hub", args.backend, [("default", plain)]))
         if "transformers" in only:
@@ -1054,6 +1090,16 @@ def run_parent(args):
     return 0 if all(r.get("status") != "error" for r in results) else 1
 
 
+def _workload_list(text):
+    names = tuple(w.strip() for w in text.split(",") if w.strip())
+    unknown = [w for w in names if w not in WORKLOADS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown workload(s) {', '.join(unknown) or '(none)'}; choose "
+            f"from {', '.join(WORKLOADS)}")
+    return names
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n")[0],
@@ -1087,9 +1133,13 @@ def build_parser():
     parser.add_argument("--variants", default="all",
                         help="keras_albert variants: all, or a comma list "
                              "of default,sort_by_length,length_buckets,"
-                             "tokens_per_batch")
+                             "split_widths,tokens_per_batch")
     parser.add_argument("--skip-fit", action="store_true",
                         help="predict workloads only")
+    parser.add_argument("--workloads", type=_workload_list,
+                        default=WORKLOADS,
+                        help="comma list of the workloads to run (default "
+                             "all: " + ", ".join(WORKLOADS) + ")")
     parser.add_argument("--quick", action="store_true",
                         help="tiny model, few texts: a smoke run")
     parser.add_argument("--seed", type=int, default=0)

@@ -9,8 +9,10 @@ widths (`padding.bucket_lengths`) a run compiles a few shapes only.
 lengths:
 
 - inference (`shuffle=False`): longest first, `batch_size` rows per batch,
-  or as many rows as `tokens_per_batch` allows at the batch's width; the
-  plan is fixed, and `restore` puts outputs back in the caller's order;
+  or as many rows as `tokens_per_batch` allows at the batch's width, and
+  a batch never mixes padded widths (no row is padded past its own
+  width); the plan is fixed, and `restore` puts outputs back in the
+  caller's order;
 - training (`shuffle=True`): every epoch a new random permutation, sorted
   by padded width inside windows of `window_batches` batches, cut into
   batches, the batches in random order: batches of similar lengths, a
@@ -69,6 +71,11 @@ class LengthBatches:
             `keras.utils.set_random_seed` seeds).
         window_batches: int. Training windows sorted by length, in
             batches: larger is less padding, smaller more randomness.
+        split_widths: bool. Inference with `by_length`: a batch holds
+            examples of one padded width only, so no example is padded
+            past its own width (a width's last batch may be partly
+            filled). False fills every batch, padding the shorter
+            examples of a batch to its longest.
 
     Example:
     ```python
@@ -80,7 +87,7 @@ class LengthBatches:
 
     def __init__(self, lengths, batch_size=32, shuffle=False, by_length=True,
                  tokens_per_batch=None, padded_width=None, seed=None,
-                 window_batches=50):
+                 window_batches=50, split_widths=True):
         self.lengths = np.asarray(lengths, "int64").reshape(-1)
         batch_size = 32 if batch_size is None else batch_size
         if isinstance(batch_size, bool) or not isinstance(
@@ -92,6 +99,7 @@ class LengthBatches:
         self.shuffle = check_flag("shuffle", shuffle)
         self.by_length = check_flag("by_length", by_length)
         self.tokens_per_batch = check_tokens_per_batch(tokens_per_batch)
+        self.split_widths = check_flag("split_widths", split_widths)
         if self.shuffle and self.tokens_per_batch is not None:
             raise ValueError(
                 "`tokens_per_batch` sizes inference batches; training "
@@ -135,19 +143,23 @@ class LengthBatches:
             order = np.argsort(-self.lengths, kind="stable")
         else:
             order = np.arange(count)
-        if self.tokens_per_batch is None:
+        split = self.by_length and self.split_widths
+        if self.tokens_per_batch is None and not split:
             return [order[i:i + self.batch_size]
                     for i in range(0, count, self.batch_size)]
-        batches, current, longest = [], [], 0
+        batches, current, width = [], [], 0
         for index in order:
-            wider = max(longest, int(self.lengths[index]))
-            if current and (len(current) + 1) * self.padded_width(wider) > (
-                self.tokens_per_batch
-            ):
+            own = self.padded_width(int(self.lengths[index]))
+            wider = max(width, own)
+            if self.tokens_per_batch is None:
+                full = len(current) >= self.batch_size
+            else:
+                full = (len(current) + 1) * wider > self.tokens_per_batch
+            if current and (full or (split and own != width)):
                 batches.append(np.asarray(current, "int64"))
-                current, wider = [], int(self.lengths[index])
+                current, wider = [], own
             current.append(index)
-            longest = wider
+            width = wider
         if current:
             batches.append(np.asarray(current, "int64"))
         return batches

@@ -219,7 +219,8 @@ class AlbertQuestionAnswerer(AlbertTask):
         batches = LengthBatches(
             lengths, batch_size, by_length=sort_by_length,
             tokens_per_batch=tokens_per_batch,
-            padded_width=self.preprocessor.padded_width)
+            padded_width=self.preprocessor.padded_width,
+            split_widths=self._split_widths())
         starts, ends = [None] * len(lengths), [None] * len(lengths)
         for indices in batches.epoch():
             batch = self.preprocessor.pad(features, indices)

@@ -427,7 +427,8 @@ class AlbertTask(FunctionalModel, ModelContract):
         batches = LengthBatches(
             rows.lengths, batch_size, shuffle=shuffle, by_length=by_length,
             tokens_per_batch=tokens_per_batch,
-            padded_width=preprocessor.padded_width)
+            padded_width=preprocessor.padded_width,
+            split_widths=self._split_widths())
         y = _target_array(y, "int32")
         sample_weight = _target_array(sample_weight, "float32")
 
@@ -456,6 +457,14 @@ class AlbertTask(FunctionalModel, ModelContract):
             tokens_per_batch=tokens_per_batch)
         outputs = super().predict(dataset, **kwargs)
         return outputs if batches is None else batches.restore(outputs)
+
+    def _split_widths(self):
+        """Whether inference batches keep padded widths apart: yes where
+        a new input shape costs nothing (a TensorFlow graph without XLA
+        traces a shape-generic graph after a few shapes; PyTorch eager),
+        for the fewest computed tokens; no where every shape is compiled
+        (XLA on TensorFlow or JAX), for the fewest shapes."""
+        return not self.jit_compile
 
     def _labels_missing_message(self):
         """The error for raw inputs without labels in fit/evaluate."""

@@ -319,7 +319,8 @@ class AlbertTokenClassifier(AlbertTask):
             [len(encoded[i].windows[w]["token_ids"]) for i, w in rows],
             batch_size, by_length=sort_by_length,
             tokens_per_batch=tokens_per_batch,
-            padded_width=lambda n: preprocessor.padded_width(n, length))
+            padded_width=lambda n: preprocessor.padded_width(n, length),
+            split_widths=self._split_widths())
         row_logits = {}
         for indices in batches.epoch():
             chunk = [rows[r] for r in indices]

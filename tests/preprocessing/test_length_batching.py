@@ -63,6 +63,43 @@ def test_inference_sorts_longest_first_and_restores_order():
     assert np.concatenate(unsorted.epoch()).tolist() == list(range(7))
 
 
+def test_inference_batches_keep_padded_widths_apart():
+    lengths = np.random.default_rng(2).integers(3, 120, size=50)
+
+    def width(n):
+        return padded_length(n, 8, 128, "auto")
+
+    split = LengthBatches(lengths, batch_size=8, padded_width=width)
+    filled = LengthBatches(lengths, batch_size=8, padded_width=width,
+                           split_widths=False)
+    for batches in (split, filled):
+        plan = batches.epoch()
+        assert _covers_once(plan, len(lengths))
+        assert all(len(b) <= 8 for b in plan)
+        order = np.concatenate(plan)
+        assert lengths[order].tolist() == sorted(lengths, reverse=True)
+    # No row is padded past its own width...
+    for indices, w in zip(split.epoch(), split.widths()):
+        assert {width(int(n)) for n in lengths[indices]} == {w}
+    # ...which filled batches do, at the cost of computed tokens.
+    assert any(len({width(int(n)) for n in lengths[b]}) > 1
+               for b in filled.epoch())
+    assert [len(b) for b in filled.epoch()][:-1] == [8] * (
+        filled.num_batches - 1)
+
+    def computed(batches):
+        return sum(len(b) * w for b, w in zip(batches.epoch(),
+                                               batches.widths()))
+
+    assert computed(split) < computed(filled)
+    # Input order (by_length=False) is never split by width.
+    plain = LengthBatches(lengths, batch_size=8, by_length=False,
+                          padded_width=width)
+    assert [len(b) for b in plain.epoch()] == [8] * 6 + [2]
+    with pytest.raises(ValueError, match="split_widths"):
+        LengthBatches(lengths, split_widths="yes")
+
+
 @pytest.mark.parametrize("by_length", [True, False])
 def test_tokens_per_batch_caps_rows_times_width(by_length):
     lengths = np.random.default_rng(0).integers(3, 120, size=60)

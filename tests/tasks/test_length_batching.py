@@ -107,6 +107,12 @@ def test_classifier_predictions_come_back_in_order(tokenizer, tiny_config,
         atol=ATOL)
 
 
+def _narrowest_row_width(batch):
+    """The padded width the shortest row of `batch` alone would get."""
+    shortest = int(np.asarray(batch["padding_mask"]).sum(axis=1).min())
+    return min(w for w in bucket_widths("auto", 32) if w >= shortest)
+
+
 @tensorflow_only
 def test_batches_reuse_a_few_shapes_and_respect_token_budgets(tokenizer,
                                                               tiny_config):
@@ -116,12 +122,23 @@ def test_batches_reuse_a_few_shapes_and_respect_token_budgets(tokenizer,
     texts = [" ".join(rng.choice(words, rng.integers(1, 25)))
              for _ in range(40)]
     widths = bucket_widths("auto", 32)
+    # Where every shape is compiled (XLA), batches fill up across widths:
+    # one shape per width, plus the last, smaller batch.
+    model.jit_compile = True
     dataset, _ = model._raw_batches(texts, batch_size=4)
     shapes = {b["token_ids"].shape for b in _batches(dataset)}
     seen = {width for _, width in shapes}
     assert seen <= set(widths) and len(seen) <= len(widths)
-    # One shape per width, plus the last, smaller batch.
     assert len(shapes) <= len(widths) + 1
+    assert any(_narrowest_row_width(b) < b["token_ids"].shape[1]
+               for b in _batches(dataset))
+    # Where shapes cost nothing (TensorFlow graph without XLA, PyTorch
+    # eager), no row is padded past its own width.
+    model.jit_compile = False
+    dataset, _ = model._raw_batches(texts, batch_size=4)
+    for batch in _batches(dataset):
+        assert len(batch["token_ids"]) <= 4
+        assert _narrowest_row_width(batch) == batch["token_ids"].shape[1]
     dataset, _ = model._raw_batches(texts, tokens_per_batch=64)
     rows = 0
     for batch in _batches(dataset):
