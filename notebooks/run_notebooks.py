@@ -378,9 +378,9 @@ def _use_this_interpreter():
     win over it otherwise."""
     share = os.path.join(sys.prefix, "share", "jupyter")
     if os.path.isfile(os.path.join(share, "kernels", KERNEL, "kernel.json")):
-        paths = os.environ.get("JUPYTER_PATH", "")
-        os.environ["JUPYTER_PATH"] = os.pathsep.join(
-            p for p in (share, paths) if p)
+        paths = [p for p in os.environ.get("JUPYTER_PATH", "").split(
+            os.pathsep) if p and p != share]
+        os.environ["JUPYTER_PATH"] = os.pathsep.join([share, *paths])
 
 
 def run_parameters(nb, file_name, backend):
