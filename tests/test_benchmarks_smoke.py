@@ -11,6 +11,8 @@ import os
 import subprocess
 import sys
 
+from tests.subprocess_env import tensorflow_subprocess_env
+
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPT = os.path.join(REPO_ROOT, "benchmarks", "encoder_throughput.py")
 
@@ -70,18 +72,13 @@ EXPORT_SCRIPT = os.path.join(REPO_ROOT, "benchmarks", "export_latency.py")
 # backend, so they run from one test environment only: the one named by
 # KERAS_ALBERT_SMOKE_ENV (tox.ini: torch, its shortest environment), else
 # the tensorflow one.
-SMOKE_ENV = os.environ.get("KERAS_ALBERT_SMOKE_ENV", "tensorflow")
 
 
 def _tensorflow_subprocess_env(script):
     """The environment of a TensorFlow smoke run of `script`; skips the
-    test outside the `SMOKE_ENV` test environment."""
-    import pytest
-
-    if os.environ.get("KERAS_BACKEND", "tensorflow") != SMOKE_ENV:
-        pytest.skip(f"{os.path.basename(script)}'s smoke run is a TensorFlow "
-                    f"subprocess, run from the {SMOKE_ENV} environment")
-    return dict(os.environ, KERAS_BACKEND="tensorflow")
+    test outside the KERAS_ALBERT_SMOKE_ENV test environment."""
+    return tensorflow_subprocess_env(
+        f"{os.path.basename(script)}'s smoke run", "KERAS_ALBERT_SMOKE_ENV")
 
 
 def _quick_tensorflow_run(script, *arguments):
