@@ -185,6 +185,9 @@ def pretrain(config, dataset, pretrainer=None, tokenizer=None,
     result.preset_dir  # "runs/base/preset"
     ```
     """
+    # The log names the strategy that runs: the caller's, else the config's.
+    strategy_name = _strategy_name(
+        config.strategy if strategy is None else strategy)
     # The strategy first: MultiWorkerMirroredStrategy must exist before
     # TensorFlow's runtime starts.
     if strategy is None:
@@ -222,7 +225,7 @@ def pretrain(config, dataset, pretrainer=None, tokenizer=None,
         _say(print_fn if chief else None,
              f"Pretraining {config.steps} updates of "
              f"{config.effective_batch_size} examples with strategy "
-             f"{_strategy_name(config.strategy)!r} over "
+             f"{strategy_name!r} over "
              f"{distribution.num_replicas(strategy)} replica(s); peak "
              f"learning rate {config.peak_learning_rate():.3g}, "
              f"{config.resolved_warmup_steps()} warm-up updates.")
@@ -285,7 +288,9 @@ def pretrain(config, dataset, pretrainer=None, tokenizer=None,
 def _strategy_name(strategy):
     if strategy is None or isinstance(strategy, str):
         return strategy or "none"
-    return type(strategy).__name__
+    # tf.distribute's default strategy is the private
+    # `_DefaultDistributionStrategy`.
+    return type(strategy).__name__.lstrip("_")
 
 
 def _say(print_fn, message):

@@ -109,3 +109,18 @@ def test_checkpoint_round_trip(tmp_path):
     other.compile(optimizer=make_optimizer(config))
     with pytest.raises(ValueError, match="shape"):
         StepCheckpoint.restore(other, files[-1])
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow",
+                    reason="tf.distribute strategies are TensorFlow-only")
+def test_log_names_the_strategy_passed_in(tmp_path):
+    # A notebook builds its own strategy (TPU, mirrored or default) and
+    # passes it; the first line must name it, not the config's "none".
+    import tensorflow as tf
+
+    lines = []
+    pretrain(tiny_config(steps=1, output_dir=str(tmp_path)),
+             synthetic_dataset(1, 8), print_fn=lines.append,
+             strategy=tf.distribute.get_strategy())
+    assert "with strategy 'DefaultDistributionStrategy' over 1 replica(s)" \
+        in lines[0]
