@@ -14,6 +14,7 @@ from keras_albert.export.serving_model import TOKEN_INPUTS
 from keras_albert.export.serving_model import export_settings
 from keras_albert.export.serving_model import serving_model
 from keras_albert.export.serving_model import token_signature
+from keras_albert.export.tf_logs import without_asset_logs
 from keras_albert.utils import compat
 from keras_albert.utils.atomic_files import atomic_directory
 from keras_albert.utils.graph_checks import assert_token_ids
@@ -255,7 +256,8 @@ def export_saved_model(model, export_dir, preprocessor="auto",
     # a previous export in `export_dir` as it was, and a re-export drops
     # the files of the previous one (other files there are kept).
     with atomic_directory(export_dir, owned=SAVED_MODEL_ENTRIES) as out:
-        archive.write_out(out, verbose=verbose)
+        with without_asset_logs():
+            archive.write_out(out, verbose=verbose)
         extra = os.path.join(out, "assets.extra")
         os.makedirs(extra, exist_ok=True)
         if preprocessor is not None:

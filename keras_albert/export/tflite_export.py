@@ -29,6 +29,7 @@ from keras_albert.export import frozen_graph
 from keras_albert.export.serving_model import export_settings
 from keras_albert.export.serving_model import serving_model
 from keras_albert.export.serving_model import token_signature
+from keras_albert.export.tf_logs import without_asset_logs
 from keras_albert.export.tflite_model import TFLiteModel
 from keras_albert.export.tflite_model import settings_path
 from keras_albert.preprocessing.albert_tokenizer import PROTO_FILENAME
@@ -148,7 +149,8 @@ def export_tflite(model, path, quantization=None, preprocessor="auto"):
             converter.target_spec.supported_ops = [
                 tf.lite.OpsSet.TFLITE_BUILTINS, tf.lite.OpsSet.SELECT_TF_OPS,
             ]
-        with filtered_native_stderr(_not_converter_noise):
+        with filtered_native_stderr(_not_converter_noise), \
+                without_asset_logs():
             return converter.convert()
 
     select_tf_ops = False

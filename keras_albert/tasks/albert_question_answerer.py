@@ -92,6 +92,7 @@ class AlbertQuestionAnswerer(AlbertTask):
     # consider, as in SQuAD evaluation scripts.
     export_options = {"max_answer_length": 30}
     preprocessor_cls = AlbertQuestionAnsweringPreprocessor
+    reads_pooled_output = False
 
     def __init__(self, backbone, preprocessor=None, dropout=0.0, **kwargs):
         inputs = backbone.input

@@ -2,6 +2,7 @@
 
 import inspect
 import logging
+import warnings
 
 import keras
 import numpy as np
@@ -70,6 +71,13 @@ def _is_dataset(x):
 
 _TASKS = {}
 
+# Keras' warning on the first training step of a head that never reads the
+# pooled output: the pooler gets no gradient, which is expected there.
+_POOLER_NO_GRADIENT = (
+    r"Gradients do not exist for variables "
+    r"\['[^']*pooler/kernel', '[^']*pooler/bias'\]"
+)
+
 
 def registered_tasks():
     """`{task_name: class}` of every task class defined so far, in
@@ -104,6 +112,10 @@ class AlbertTask(FunctionalModel, ModelContract):
     # asked for another value keeps its backbone and gets a fresh head.
     # Other arguments (e.g. `dropout`) are applied to the saved task.
     head_arguments = ("num_classes", "labels")
+    # False for heads on the sequence output (token classification, span
+    # prediction, as in Hugging Face's models, which have no pooler there):
+    # `fit` then silences Keras' warning that the pooler gets no gradient.
+    reads_pooled_output = True
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -605,10 +617,15 @@ class AlbertTask(FunctionalModel, ModelContract):
             x, y, sample_weight = self._packed_data(x, y, sample_weight)
         if _is_dataset(x) or inspect.isgenerator(x):
             shuffle = False
-        return super().fit(
-            x=x, y=y, batch_size=batch_size, sample_weight=sample_weight,
-            validation_data=validation_data, shuffle=shuffle, **kwargs,
-        )
+        with warnings.catch_warnings():
+            if not self.reads_pooled_output:
+                warnings.filterwarnings("ignore",
+                                        message=_POOLER_NO_GRADIENT)
+            return super().fit(
+                x=x, y=y, batch_size=batch_size,
+                sample_weight=sample_weight,
+                validation_data=validation_data, shuffle=shuffle, **kwargs,
+            )
 
     def evaluate(self, x=None, y=None, batch_size=None, sample_weight=None,
                  sort_by_length=True, tokens_per_batch=None, **kwargs):

@@ -1,7 +1,5 @@
 """Token classification (NER, chunking, POS) on ALBERT's sequence output."""
 
-import warnings
-
 import keras
 import numpy as np
 
@@ -24,12 +22,6 @@ from keras_albert.tasks.word_tagging import check_labels
 from keras_albert.tasks.word_tagging import tag_lists
 from keras_albert.utils.text_inputs import is_string
 from keras_albert.utils.text_inputs import is_text_batch
-
-_POOLER_NO_GRADIENT = (
-    r"Gradients do not exist for variables "
-    r"\['[^']*pooler/kernel', '[^']*pooler/bias'\]"
-)
-
 
 @keras.saving.register_keras_serializable(package="keras_albert")
 class AlbertTokenClassifier(AlbertTask):
@@ -85,6 +77,7 @@ class AlbertTokenClassifier(AlbertTask):
     preprocessor_cls = (
         token_preprocessing.AlbertTokenClassificationPreprocessor
     )
+    reads_pooled_output = False
 
     def __init__(self, backbone, labels, preprocessor=None, dropout=0.1,
                  **kwargs):
@@ -288,12 +281,7 @@ class AlbertTokenClassifier(AlbertTask):
         datasets pass to Keras as they are. `validation_data` may be
         `(sentences, tags)`.
         """
-        with warnings.catch_warnings():
-            # Token classification never reads the pooled output (Hugging
-            # Face's model has no pooler), so the pooler gets no gradient;
-            # Keras would warn about exactly that on the first step.
-            warnings.filterwarnings("ignore", message=_POOLER_NO_GRADIENT)
-            return super().fit(*args, **kwargs)
+        return super().fit(*args, **kwargs)
 
     # -- inference -------------------------------------------------------
     def _word_logits(self, sentences, batch_size=32, sort_by_length=True,

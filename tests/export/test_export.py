@@ -56,7 +56,30 @@ def keras_probs(model, x):
 
 
 @pytest.fixture(scope="module")
-def saved_dir(classifier, tmp_path_factory):
+def tf_info_logs():
+    """Messages TensorFlow's Python logger emits at INFO and above while the
+    module's exports run (notebooks show INFO records)."""
+    import logging
+
+    class Records(logging.Handler):
+        def __init__(self):
+            super().__init__(logging.INFO)
+            self.messages = []
+
+        def emit(self, record):
+            self.messages.append(record.getMessage())
+
+    tf_logger = logging.getLogger("tensorflow")
+    records, level = Records(), tf_logger.level
+    tf_logger.addHandler(records)
+    tf_logger.setLevel(logging.INFO)
+    yield records.messages
+    tf_logger.removeHandler(records)
+    tf_logger.setLevel(level)
+
+
+@pytest.fixture(scope="module")
+def saved_dir(classifier, tmp_path_factory, tf_info_logs):
     from keras_albert.export import export_saved_model
 
     path = tmp_path_factory.mktemp("sm") / "albert_classifier" / "1"
@@ -102,6 +125,7 @@ def test_saved_model_cli_and_settings(saved_dir):
     assert settings["preprocessor"]["truncate"] == "waterfall"
     assert os.path.isfile(
         os.path.join(saved_dir, "assets.extra", "spiece.model"))
+
 
 
 IDS_ONLY = r"""
@@ -183,7 +207,7 @@ TOLERANCES = {None: 1e-4, "float16": 5e-3, "dynamic_int8": 5e-2}
 
 
 @pytest.fixture(scope="module")
-def tflite_files(classifier, tmp_path_factory):
+def tflite_files(classifier, tmp_path_factory, tf_info_logs):
     from keras_albert.export import export_tflite
 
     root = tmp_path_factory.mktemp("tflite")
@@ -284,6 +308,19 @@ def test_tflite_exports_of_the_earlier_layout_still_load(classifier,
     (tmp_path / "clf.json").write_text(json.dumps(settings))
     np.testing.assert_array_equal(
         TFLiteModel(path).predict_text(TEXTS)["logits"], want)
+
+
+def test_exports_do_not_log_their_temporary_folders(saved_dir, tflite_files,
+                                                    tf_info_logs):
+    import logging
+
+    tflite_files[None]  # exported here unless an earlier test did
+    # TensorFlow's SavedModel writer logs "Assets written to: <staging or
+    # converter scratch folder>/assets" on every save; the exports drop
+    # that line while they write, and only then.
+    logging.getLogger("tensorflow").info("Assets written to: %s", "elsewhere")
+    assert [m for m in tf_info_logs if "Assets written" in m] == [
+        "Assets written to: elsewhere"], tf_info_logs
 
 
 def test_tflite_sizes_shrink_with_quantization(tflite_files):
