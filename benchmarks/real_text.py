@@ -627,6 +627,10 @@ def _run_keras_variant(args, prep, variant, spec, workloads, recorder,
         worker.error("fit real", exc)
 
 
+class _Skipped(Exception):
+    """A workload not asked for (`--workloads`)."""
+
+
 def run_transformers_worker(args, prep):
     import numpy as np
     import torch
@@ -666,7 +670,12 @@ def run_transformers_worker(args, prep):
                 out.append(model(**encoded).logits.numpy())
         return np.concatenate(out)
 
+    workloads = expected_workloads("default", dict(fit={}), args.quick,
+                                   args.skip_fit, prep["capabilities"],
+                                   args.workloads)
     try:
+        if "first call" not in workloads:
+            raise _Skipped
         tokenizer, model, build_s = fresh()
         texts = prep["real"][:FIRST_CALL_TEXTS]
         started = time.perf_counter()
@@ -679,11 +688,15 @@ def run_transformers_worker(args, prep):
         worker.emit("first call", texts=len(texts), first_s=first,
                     warm_s=warm, build_s=build_s, logits=logits.tolist(),
                     traces=None, **summary)
+    except _Skipped:
+        pass
     except Exception as exc:
         worker.error("first call", exc)
 
     for workload, texts in (("predict real", prep["real"]),
                             ("predict short", prep["short"])):
+        if workload not in workloads:
+            continue
         try:
             tokenizer, model, build_s = fresh()
             times = []
@@ -698,7 +711,7 @@ def run_transformers_worker(args, prep):
         except Exception as exc:
             worker.error(workload, exc)
 
-    if args.skip_fit:
+    if "fit real" not in workloads:
         return
     try:
         tokenizer, model, build_s = fresh()
