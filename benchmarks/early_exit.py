@@ -122,8 +122,6 @@ def pretrain(documents, tokenizer, settings, seq_len, seed):
     `stack_layers` depth (where the quickstart's 4 layers learn), then
     the same weights run at full depth, pretrained `pretrain_steps` more.
     """
-    import keras
-
     import keras_albert
 
     dims = {k: settings[k] for k in ("hidden_dim", "num_heads",

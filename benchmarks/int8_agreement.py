@@ -38,10 +38,6 @@ for path in (REPO_ROOT, BENCHMARKS):
     if path not in sys.path:
         sys.path.insert(0, path)
 
-SMALL_ALBERT = dict(num_layers=4, num_heads=4, embedding_dim=64,
-                    hidden_dim=128, intermediate_dim=256)
-
-
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--epochs", type=int, default=8)
@@ -60,6 +56,8 @@ def main(argv=None):
 
     import keras_albert
     from early_exit import load_task
+
+    from keras_albert.quickstart import SMALL_ALBERT
 
     keras.utils.set_random_seed(args.seed)
     started = time.time()

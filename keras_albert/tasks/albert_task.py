@@ -590,8 +590,9 @@ class AlbertTask(FunctionalModel, ModelContract):
         windows of 50 batches and cut into batches, which come in a new
         random order (much less padding than plain shuffling, still a new
         composition and order every epoch). `bucket_by_length=False`
-        shuffles plainly; `shuffle=False` keeps the caller's order. Raw `validation_data` is batched longest first,
-        like `evaluate`. Other inputs pass to Keras as they are.
+        shuffles plainly; `shuffle=False` keeps the caller's order. Raw
+        `validation_data` is batched longest first, like `evaluate`. Other
+        inputs pass to Keras as they are.
         """
         check_batch_size(batch_size)
         bucket_by_length = check_flag("bucket_by_length", bucket_by_length)
