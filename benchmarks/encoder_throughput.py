@@ -630,7 +630,9 @@ def run_parent(args):
     if not args.torch_compile and "torch" in plan:
         print("torch.compile rows skipped (pass --torch-compile to add them).")
     if args.json:
-        with open(args.json, "w") as f:
+        from keras_albert.utils.atomic_files import atomic_file
+
+        with atomic_file(args.json, encoding="utf-8") as f:
             json.dump(dict(
                 config=config, preset=name, batch_size=args.batch_size,
                 seq_len=args.seq_len, iters=args.iters, warmup=args.warmup,

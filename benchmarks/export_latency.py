@@ -336,7 +336,9 @@ def main(argv=None):
     rows = run(args)
     print_table(args, rows)
     if args.json:
-        with open(args.json, "w") as f:
+        from keras_albert.utils.atomic_files import atomic_file
+
+        with atomic_file(args.json, encoding="utf-8") as f:
             json.dump({"args": vars(args), "results": rows}, f, indent=2)
 
 

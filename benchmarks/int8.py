@@ -238,7 +238,9 @@ def main(argv=None):
     for row in results:
         print("| " + " | ".join(_format(row, c) for c in COLUMNS) + " |")
     if args.json:
-        with open(args.json, "w") as f:
+        from keras_albert.utils.atomic_files import atomic_file
+
+        with atomic_file(args.json, encoding="utf-8") as f:
             json.dump({"args": vars(args), "results": results}, f, indent=2)
 
 

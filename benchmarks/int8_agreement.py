@@ -116,7 +116,9 @@ def main(argv=None):
     target = "met" if result["same_labels"] >= 0.99 else "NOT met"
     print(f"Target >= 99% same labels: {target}.")
     if args.json:
-        with open(args.json, "w", encoding="utf-8") as f:
+        from keras_albert.utils.atomic_files import atomic_file
+
+        with atomic_file(args.json, encoding="utf-8") as f:
             json.dump(result, f, indent=2)
     return result
 

@@ -434,7 +434,10 @@ def run_quickstart(output_dir="quickstart_output", pretrain_steps=1500,
         "seconds": round(time.time() - start, 1),
         "stage_seconds": stage_seconds,
     }
-    with open(os.path.join(output_dir, "results.json"), "w") as f:
+    from keras_albert.utils.atomic_files import atomic_file
+
+    with atomic_file(os.path.join(output_dir, "results.json"),
+                     encoding="utf-8") as f:
         json.dump(results, f, indent=2)
     print("\nsummary")
     print("| measure | value |")

@@ -203,22 +203,29 @@ def test_early_exit_quick_run(tmp_path):
     out_json = tmp_path / "early_exit.json"
     header, rows = _table_rows(_quick_tensorflow_run(
         EARLY_EXIT_SCRIPT, "--json", str(out_json)))
-    for column in ("model", "patience", "accuracy", "mean layers",
-                   "ms batch 1", "speedup batch 1", "texts/s batch 32"):
+    for column in ("model", "training", "patience", "accuracy",
+                   "mean layers", "ms batch 1", "speedup batch 1",
+                   "texts/s batch 32"):
         assert column in header
     report = json.loads(out_json.read_text())
     layers = report["settings"]["num_layers"]
-    # The full-depth classifier, then every patience 1..num_layers.
-    assert [row["patience"] for row in rows] == ["-"] + [
-        str(p) for p in range(1, layers + 1)]
+    patiences = [str(p) for p in range(1, layers + 1)]
+    # The full-depth classifier, then every patience 1..num_layers of the
+    # exits trained on it (frozen) and of PABEE's joint fine-tuning.
+    assert [row["patience"] for row in rows] == ["-"] + 2 * patiences
+    assert [row["training"] for row in rows[1:]] == (
+        [rows[1]["training"]] * layers + [rows[-1]["training"]] * layers)
+    assert rows[1]["training"] != rows[-1]["training"]
     for row in rows:
         assert 0.0 <= float(row["accuracy"]) <= 1.0, row
         assert 1.0 <= float(row["mean layers"]) <= layers, row
         assert float(row["ms batch 1"]) > 0, row
     # Patience p stops after at least p + 1 layers; full patience runs all
-    # of them and predicts as the full-depth classifier it was built from.
-    for result in report["results"][1:]:
+    # of them, and on the frozen classifier predicts as the full-depth
+    # classifier it was built from.
+    results = report["results"]
+    for result in results[1:]:
         assert result["mean_layers"] >= min(result["patience"] + 1, layers)
-    assert report["results"][-1]["mean_layers"] == layers
-    assert report["results"][-1]["accuracy"] == report["results"][0][
-        "accuracy"]
+    frozen_full, joint_full = results[layers], results[-1]
+    assert frozen_full["mean_layers"] == joint_full["mean_layers"] == layers
+    assert frozen_full["accuracy"] == results[0]["accuracy"]

@@ -164,9 +164,17 @@ class PatienceEarlyExit(keras.layers.Layer):
         return ops.matmul(pooled, ops.cast(kernel, pooled.dtype)) + ops.cast(
             bias, pooled.dtype)
 
-    def _exit_logits(self, x, layer_index, is_last):
-        """Exit logits of layer `layer_index` (a tensor in the loop)."""
+    def _exit_logits(self, x, layer_index, is_last, stacked=None):
+        """Exit logits of layer `layer_index` (a tensor in the loop).
+
+        `stacked`: every exit's kernel and bias stacked once before the
+        loop (`_stacked_exits`), so that a layer's exit is one gather and
+        one matmul instead of both heads and a choice between them."""
         pooled = self._pooled(x, training=False)
+        if stacked is not None:
+            kernels, biases = stacked
+            return ops.matmul(pooled, ops.take(kernels, layer_index, axis=0)
+                              ) + ops.take(biases, layer_index, axis=0)
         final = self.head(pooled)
         if self.num_layers == 1:
             return final
@@ -175,6 +183,23 @@ class PatienceEarlyExit(keras.layers.Layer):
         if isinstance(is_last, bool):
             return final if is_last else internal
         return ops.where(is_last, final, internal)
+
+    def _stacked_exits(self, dtype):
+        """`(kernels (num_layers, hidden, classes), biases (num_layers,
+        classes))` of every exit, the last being `head`; None when the
+        head cannot be read as a float kernel (quantized), and the loop
+        then calls it."""
+        if getattr(self.head, "quantization_mode", None) is not None or (
+                not self.head.use_bias):
+            return None
+        kernel = ops.convert_to_tensor(self.head.kernel)[None]
+        bias = ops.convert_to_tensor(self.head.bias)[None]
+        if self.num_layers > 1:
+            kernel = ops.concatenate(
+                [ops.convert_to_tensor(self.exit_kernel), kernel], axis=0)
+            bias = ops.concatenate(
+                [ops.convert_to_tensor(self.exit_bias), bias], axis=0)
+        return ops.cast(kernel, dtype), ops.cast(bias, dtype)
 
     def _prediction(self, logits):
         if self.num_classes == 1:
@@ -231,6 +256,7 @@ class PatienceEarlyExit(keras.layers.Layer):
             ops.zeros((batch,), "int32"),  # layers used
             ops.zeros((batch, num_layers, self.num_classes), dtype),
         )
+        stacked = self._stacked_exits(dtype)
         start = 0
         # Consecutive layers that run the same blocks form one loop (one
         # for ALBERT's full sharing; one per layer with `sharing="none"`).
@@ -245,8 +271,9 @@ class PatienceEarlyExit(keras.layers.Layer):
                     x = self.encoder.blocks[index](
                         x, padding_mask=padding_mask)
                 layer = step + start
-                logits = self._exit_logits(x, layer,
-                                           is_last=layer >= num_layers - 1)
+                logits = self._exit_logits(
+                    x, layer, is_last=layer >= num_layers - 1,
+                    stacked=stacked)
                 prediction = self._prediction(logits)
                 agrees = ops.logical_and(self._agrees(prediction, previous),
                                          layer > 0)

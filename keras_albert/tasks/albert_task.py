@@ -198,10 +198,16 @@ class AlbertTask(FunctionalModel, ModelContract):
                 )
             kwargs["preprocessor"] = preprocessor
         task = cls(backbone=backbone, **kwargs)
-        logger.warning(
-            "%s: backbone from %r; task head initialised fresh.",
-            cls.__name__, preset,
-        )
+        if load_weights:
+            logger.warning(
+                "%s: backbone from %r; task head initialised fresh.",
+                cls.__name__, preset,
+            )
+        else:
+            logger.warning(
+                "%s: architecture of %r, every weight initialised fresh "
+                "(load_weights=False).", cls.__name__, preset,
+            )
         return task
 
     @classmethod

@@ -369,6 +369,17 @@ def test_backbone_saved_over_a_classifier_leaves_no_stale_task(
     old_head = keras.ops.convert_to_numpy(classifier.head.kernel)
     assert not np.allclose(keras.ops.convert_to_numpy(loaded.head.kernel),
                            old_head)
+    # Without weights the log says so, not "backbone from".
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="keras_albert"):
+        fresh = AlbertClassifier.from_preset(preset, num_classes=3,
+                                             load_weights=False)
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("every weight initialised fresh" in m for m in messages)
+    assert not any("backbone from" in m for m in messages), messages
+    assert not np.allclose(
+        keras.ops.convert_to_numpy(fresh.backbone.weights[0]),
+        keras.ops.convert_to_numpy(backbone.weights[0]))
 
 
 def test_a_new_format_replaces_the_previous_one(saved, classifier, tmp_path):

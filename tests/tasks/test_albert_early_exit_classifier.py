@@ -171,6 +171,26 @@ def test_full_depth_patience_equals_the_plain_classifier():
     assert classifier.backbone is backbone and backbone.trainable
 
 
+def test_quantized_head_runs_the_same_rule():
+    """The loop reads every exit from one stacked kernel; an int8 head
+    has no float kernel to stack, so the loop calls it instead, with the
+    same exits."""
+    model = disagreeing_model(patience=1)
+    x = _tokens()
+    stacked = _numpy(model(x))
+    assert model.early_exit._stacked_exits("float32") is not None
+    model.quantize("int8")
+    assert model.early_exit._stacked_exits("float32") is None
+    every_exit = _numpy(model(x, training=True))["exit_logits"]
+    want_logits, want_used = pabee(every_exit, 1)
+    got = model.predict(x, verbose=0)
+    np.testing.assert_array_equal(got["layers_used"], want_used)
+    np.testing.assert_allclose(got["logits"], want_logits, atol=1e-5)
+    # int8 moves the logits a little, not the exits of this batch.
+    np.testing.assert_array_equal(got["layers_used"],
+                                  stacked["layers_used"])
+
+
 @TF_ONLY
 def test_loop_runs_under_xla_and_tf_function():
     import tensorflow as tf
