@@ -187,10 +187,11 @@ class PatienceEarlyExit(keras.layers.Layer):
     def _stacked_exits(self, dtype):
         """`(kernels (num_layers, hidden, classes), biases (num_layers,
         classes))` of every exit, the last being `head`; None when the
-        head cannot be read as a float kernel (quantized), and the loop
-        then calls it."""
+        head is not a plain affine map of float weights (quantized, no
+        bias, an activation), and the loop then calls it."""
         if getattr(self.head, "quantization_mode", None) is not None or (
-                not self.head.use_bias):
+                not self.head.use_bias) or (
+                self.head.activation is not keras.activations.linear):
             return None
         kernel = ops.convert_to_tensor(self.head.kernel)[None]
         bias = ops.convert_to_tensor(self.head.bias)[None]
