@@ -244,18 +244,21 @@ def test_trains_on_race_files_and_reports_accuracy(tmp_path, tiny_config,
                                      _race_questions()))
     assert sorted(set(y.tolist())) == [0, 1, 2, 3]
     model = _model(tiny_config, tokenizer, sequence_length=64)
-    model.compile(optimizer=keras.optimizers.Adam(2e-3, clipnorm=1.0))
+    # At 2e-3 this tiny post-LayerNorm model collapsed to one constant
+    # output for some seeds (loss stuck at ln 4, seen in CI); at 1e-3 for
+    # 48 steps six seeds ended between 0.40 and 0.61.
+    model.compile(optimizer=keras.optimizers.Adam(1e-3, clipnorm=1.0))
     tokens = _np(model.preprocessor(x))
     assert tokens["padding_mask"][:, :, -1].sum() == 0  # nothing truncated
     before = model.evaluate(tokens, y, verbose=0, return_dict=True)
     assert before["loss"] == pytest.approx(np.log(4), abs=0.02)  # chance
 
-    # Straight from the reader's output: 32 steps on batches of one padded
-    # shape (one compiled step), each question seen 32 times.
+    # Straight from the reader's output: 48 steps on batches of one padded
+    # shape (one compiled step), each question seen 48 times.
     x16 = {k: v * 16 for k, v in x.items()}
-    history = model.fit(x16, np.tile(y, 16), batch_size=8, epochs=2,
+    history = model.fit(x16, np.tile(y, 16), batch_size=8, epochs=3,
                         shuffle=False, validation_data=(x, y),
-                        validation_freq=2, verbose=0)
+                        validation_freq=3, verbose=0)
     assert "val_accuracy" in history.history
     after = model.evaluate(tokens, y, verbose=0, return_dict=True)
     assert after["loss"] < 0.7 * before["loss"], (before, after)
