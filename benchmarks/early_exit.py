@@ -396,7 +396,8 @@ def main(argv=None):
     print("|" + "|".join("---" for _ in header) + "|")
     for row in rows:
         print("| " + " | ".join([
-            row["model"], row["training"], str(row["patience"]), f"{row['accuracy']:.3f}",
+            row["model"], row["training"], str(row["patience"]),
+            f"{row['accuracy']:.3f}",
             f"{row['accuracy_points_vs_full']:+.1f}",
             f"{row['mean_layers']:.2f}", f"{row['ms_batch1']:.2f}",
             f"{row['speedup_batch1']:.2f}",
